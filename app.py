@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Example app: one stack with a RestorePermissions, checked by cdk-nag's AwsSolutions pack.
+
+    npx cdk synth -c bucket_name=my-backups
+    npx cdk synth                      # the bucket becomes a BucketName parameter
+
+Context options (``-c key=value``), all optional:
+
+====================  =====================================================  ==============
+key                   meaning                                                default
+====================  =====================================================  ==============
+bucket_name           backup bucket name                                     BucketName parameter
+legacy_bucket_name    accept a legacy us-east-1 bucket name (true/false)    false
+principal_type        ``user`` or ``role``                                   user
+create_access_key     user mode: create an access key (true/false)          true
+access_key_serial     user mode: change to replace the access key           none
+trusted_account       role mode: 12-digit account that may assume the role  this account
+external_id           role mode: required sts:ExternalId                     none
+vm_import_role        ``create``, ``use-existing`` or ``none``               create
+stack_name            CloudFormation stack name                              RestorePermissions
+====================  =====================================================  ==============
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from cdk_nag import AwsSolutionsChecks
+from constructs import Construct
+
+from restore_permissions import PrincipalType, RestorePermissions, VmImportRole
+from restore_permissions.bucket_names import (
+    ALLOWED_PATTERN,
+    CONSTRAINT_DESCRIPTION,
+    MAX_LENGTH,
+    MIN_LENGTH,
+)
+
+DEFAULT_STACK_NAME = "RestorePermissions"
+
+
+class RestorePermissionsStack(cdk.Stack):
+    """The example stack, configured from the app's context."""
+
+    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+        super().__init__(
+            scope,
+            id,
+            description="IAM permissions to restore image-based backups as EC2 instances "
+            "(restore-permissions)",
+            **kwargs,
+        )
+        context = _Context(self)
+        bucket_name = context.text("bucket_name")
+        if bucket_name is None:
+            # One template for console users too: CloudFormation checks the
+            # name against the same rules the construct applies at synth.
+            bucket_name = cdk.CfnParameter(
+                self,
+                "BucketName",
+                type="String",
+                description="Name of the S3 bucket that holds the image-based backups",
+                min_length=MIN_LENGTH,
+                max_length=MAX_LENGTH,
+                allowed_pattern=ALLOWED_PATTERN,
+                constraint_description=CONSTRAINT_DESCRIPTION,
+            ).value_as_string
+
+        principal_type = context.choice("principal_type", PrincipalType, PrincipalType.USER)
+        is_role = principal_type is PrincipalType.ROLE
+        assumed_by: iam.IPrincipal | None = None
+        if is_role:
+            trusted_account = context.text("trusted_account")
+            if trusted_account is None:
+                assumed_by = iam.AccountRootPrincipal()
+            elif re.fullmatch(r"\d{12}", trusted_account):
+                assumed_by = iam.AccountPrincipal(trusted_account)
+            else:
+                raise ValueError(
+                    f"context trusted_account={trusted_account!r} is invalid: "
+                    "it must be a 12-digit AWS account id"
+                )
+
+        RestorePermissions(
+            self,
+            "Restore",
+            bucket=bucket_name,
+            legacy_bucket_name=context.flag("legacy_bucket_name", default=False),
+            principal_type=principal_type,
+            create_access_key=None if is_role else context.flag("create_access_key", default=True),
+            access_key_serial=context.integer("access_key_serial"),
+            assumed_by=assumed_by,
+            external_id=context.text("external_id"),
+            vm_import_role=context.choice("vm_import_role", VmImportRole, VmImportRole.CREATE),
+        )
+
+
+class _Context:
+    """Typed reads of ``-c key=value`` options, with errors that name the key."""
+
+    def __init__(self, scope: Construct) -> None:
+        self._node = scope.node
+
+    def text(self, key: str) -> str | None:
+        value = self._node.try_get_context(key)
+        return None if value is None or value == "" else str(value)
+
+    def flag(self, key: str, *, default: bool) -> bool:
+        value = self._node.try_get_context(key)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("true", "false"):
+            return str(value).lower() == "true"
+        raise ValueError(f"context {key}={value!r} is invalid: use true or false")
+
+    def integer(self, key: str) -> int | None:
+        value = self.text(key)
+        if value is None:
+            return None
+        if not value.isdigit():
+            raise ValueError(f"context {key}={value!r} is invalid: use a whole number >= 0")
+        return int(value)
+
+    def choice(self, key: str, enum_type: Any, default: Any) -> Any:
+        value = self.text(key)
+        if value is None:
+            return default
+        for member in enum_type:
+            if member.value == value:
+                return member
+        allowed = ", ".join(member.value for member in enum_type)
+        raise ValueError(f"context {key}={value!r} is invalid: use one of {allowed}")
+
+
+def build_app(context: Mapping[str, Any] | None = None) -> cdk.App:
+    """The example app. ``cdk synth`` passes context through the environment;
+    tests pass cdk.json's context (and variant options) here."""
+    app = cdk.App(context=dict(context) if context is not None else None)
+    stack_name = app.node.try_get_context("stack_name") or DEFAULT_STACK_NAME
+    RestorePermissionsStack(app, stack_name)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
+    return app
+
+
+if __name__ == "__main__":
+    build_app().synth()

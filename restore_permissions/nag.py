@@ -1,0 +1,88 @@
+"""cdk-nag acknowledgments that the construct adds for the findings its job implies.
+
+cdk-nag 3 reports each wildcard of a policy as its own finding, and the
+finding id embeds the resource flattened to a string:
+``AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::NAME/*]`` for an
+imported bucket, ``AwsSolutions-IAM5[Resource::<Bucket83908E77.Arn>/*]`` for a
+bucket in the same stack, the export name for a bucket from another stack.
+That string is only final once CDK has resolved cross-stack references, so
+the ids are computed in a ``node.add_validation`` hook, not in a constructor.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+
+import jsii
+from aws_cdk import Acknowledgment, Stack, Validations
+from constructs import IConstruct, IValidation
+
+#: Finding ids of rules that cdk-nag reports on the access-key secret.
+SECRET_ROTATION_FINDINGS = (
+    "AwsSolutions-SMG4",
+    "NIST.800.53.R5-SecretsManagerRotationEnabled",
+    "HIPAA.Security-SecretsManagerRotationEnabled",
+)
+SECRET_KMS_FINDINGS = (
+    "NIST.800.53.R5-SecretsManagerUsingKMSKey",
+    "HIPAA.Security-SecretsManagerUsingKMSKey",
+    "PCI.DSS.321-SecretsManagerUsingKMSKey",
+)
+
+
+def flatten_cfn_reference(reference: object) -> str:
+    """Flatten a resolved CloudFormation value the way cdk-nag does for finding ids.
+
+    A port of cdk-nag 3's ``utils/flatten-cfn-reference.ts``: ``Fn::Join`` is
+    joined, ``Ref`` becomes ``<Name>``, ``Fn::GetAtt`` becomes
+    ``<Name.Attribute>``, ``Fn::ImportValue`` becomes the export name, and
+    ``${...}`` becomes ``<...>``; anything else is JSON.
+    """
+    if reference is None:
+        return ""
+    if isinstance(reference, str):
+        return reference.replace("${", "<").replace("}", ">")
+    if isinstance(reference, dict):
+        if reference.get("Fn::Join"):
+            delimiter, items = reference["Fn::Join"]
+            return str(delimiter).join(flatten_cfn_reference(item) for item in items)
+        if reference.get("Fn::Sub"):
+            return flatten_cfn_reference(reference["Fn::Sub"])
+        if reference.get("Fn::GetAtt"):
+            resource, attribute = reference["Fn::GetAtt"]
+            return f"<{flatten_cfn_reference(resource)}.{flatten_cfn_reference(attribute)}>"
+        if reference.get("Fn::ImportValue"):
+            return flatten_cfn_reference(reference["Fn::ImportValue"])
+        if reference.get("Ref"):
+            return f"<{flatten_cfn_reference(reference['Ref'])}>"
+    return json.dumps(reference, separators=(",", ":"))
+
+
+def acknowledge(scope: IConstruct, finding_id: str, reason: str) -> None:
+    """Acknowledge one exact cdk-nag finding on ``scope`` and its children."""
+    Validations.of(scope).acknowledge(Acknowledgment(id=finding_id, reason=reason))
+
+
+def wildcard_resource_finding(stack: Stack, resource: str) -> str:
+    """The AwsSolutions-IAM5 finding id for ``resource`` as ``stack`` renders it."""
+    return f"AwsSolutions-IAM5[Resource::{flatten_cfn_reference(stack.resolve(resource))}]"
+
+
+@jsii.implements(IValidation)
+class WildcardResourceAcknowledgments:
+    """Acknowledges a policy's justified wildcard resources once references are final.
+
+    ``justified`` is called at validation time and yields ``(resource, reason)``
+    pairs, so resources added after construction are covered too.
+    """
+
+    def __init__(self, policy: IConstruct, justified: Callable[[], Iterable[tuple[str, str]]]):
+        self._policy = policy
+        self._justified = justified
+
+    def validate(self) -> list[str]:
+        stack = Stack.of(self._policy)
+        for resource, reason in self._justified():
+            acknowledge(self._policy, wildcard_resource_finding(stack, resource), reason)
+        return []
