@@ -1,10 +1,30 @@
 """restore-permissions: least-privilege IAM for restoring image-based backups as EC2 instances.
 
-``restore_permissions.policy`` holds the action catalogue and imports no CDK;
-importing this package itself loads aws-cdk-lib.
+The CDK classes load on first use, so that ``restore_permissions.policy`` (the
+action catalogue) and ``restore_permissions.bucket_names`` import without
+aws-cdk-lib or jsii.
 """
 
-from .construct import PrincipalType, RestorePermissions
-from .vm_import import VmImportRole, VmImportServiceRole
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .construct import PrincipalType, RestorePermissions
+    from .vm_import import VmImportRole, VmImportServiceRole
+
+_LAZY = {
+    "PrincipalType": ".construct",
+    "RestorePermissions": ".construct",
+    "VmImportRole": ".vm_import",
+    "VmImportServiceRole": ".vm_import",
+}
 
 __all__ = ["PrincipalType", "RestorePermissions", "VmImportRole", "VmImportServiceRole"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

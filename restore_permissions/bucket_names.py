@@ -60,7 +60,8 @@ def bucket_name_problem(name: str, *, legacy: bool = False) -> str | None:
     if name.startswith("arn:"):
         return "it is an ARN; pass the bucket name alone" + _suggest(name.split(":::", 1)[-1])
     if "://" in name:
-        return "it is a URL; pass the bucket name alone" + _suggest(name.split("://", 1)[1])
+        suggestion = _suggest(name.removeprefix("s3://")) if name.startswith("s3://") else ""
+        return "it is a URL; pass the bucket name alone" + suggestion
     max_length = LEGACY_MAX_LENGTH if legacy else MAX_LENGTH
     if not MIN_LENGTH <= len(name) <= max_length:
         return f"it is {len(name)} characters long; bucket names have {MIN_LENGTH} to {max_length}"

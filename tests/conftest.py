@@ -1,0 +1,106 @@
+"""Shared, session-scoped synthesized apps.
+
+Every app is built with cdk.json's context (feature flags, path metadata), so
+the templates under test are the ones ``cdk synth`` writes; a test in
+test_example_app.py checks that against the real CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+import app as example_app
+from restore_permissions import RestorePermissions
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CDK_JSON_CONTEXT: Mapping[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+
+BUCKET = "my-backups"
+
+#: The example app's variants: name -> ``-c`` options. Each is snapshotted,
+#: linted and checked by the four cdk-nag packs.
+EXAMPLE_VARIANTS: Mapping[str, Mapping[str, str]] = {
+    "user_with_key": {"bucket_name": BUCKET},
+    "user_without_key": {"bucket_name": BUCKET, "create_access_key": "false"},
+    "role_with_external_id": {
+        "bucket_name": BUCKET,
+        "principal_type": "role",
+        "trusted_account": "111122223333",
+        "external_id": "restore-4f1c9a",
+    },
+    "use_existing_vmimport": {"bucket_name": BUCKET, "vm_import_role": "use-existing"},
+    "no_vmimport": {"bucket_name": BUCKET, "vm_import_role": "none"},
+    "bucket_parameter": {},
+}
+
+
+@dataclass
+class Synthesized:
+    """One synthesized app and the template of the stack under test."""
+
+    app: cdk.App
+    stack: cdk.Stack
+    template_json: dict[str, Any]
+
+    @property
+    def template(self) -> Template:
+        return Template.from_json(self.template_json)
+
+    def resources(self, resource_type: str) -> dict[str, Any]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.template_json["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+
+def new_app(**context: Any) -> cdk.App:
+    """An App with cdk.json's context, as ``cdk synth`` builds it."""
+    return cdk.App(context={**CDK_JSON_CONTEXT, **context})
+
+
+def synthesize(app: cdk.App, stack: cdk.Stack) -> Synthesized:
+    assembly = app.synth()
+    return Synthesized(app, stack, assembly.get_stack_by_name(stack.stack_name).template)
+
+
+def synthesize_example(**options: str) -> Synthesized:
+    app = example_app.build_app({**CDK_JSON_CONTEXT, **options})
+    stack = app.node.find_child(example_app.DEFAULT_STACK_NAME)
+    assert isinstance(stack, cdk.Stack)
+    return synthesize(app, stack)
+
+
+def synthesize_stack(build: Callable[[cdk.Stack], object], **context: Any) -> Synthesized:
+    """Synthesize one stack named ``Test`` that ``build`` fills."""
+    app = new_app(**context)
+    stack = cdk.Stack(app, "Test")
+    build(stack)
+    return synthesize(app, stack)
+
+
+@pytest.fixture(scope="session")
+def examples() -> dict[str, Synthesized]:
+    return {name: synthesize_example(**options) for name, options in EXAMPLE_VARIANTS.items()}
+
+
+@pytest.fixture(scope="session")
+def two_in_one_stack() -> Synthesized:
+    """Two customers' RestorePermissions in one stack, sharing the vmimport role."""
+
+    def build(stack: cdk.Stack) -> None:
+        RestorePermissions(stack, "CustomerA", bucket="customer-a-backups")
+        RestorePermissions(stack, "CustomerB", bucket="customer-b-backups")
+
+    return synthesize_stack(build)

@@ -1,0 +1,497 @@
+"""What the construct puts in the template, variant by variant.
+
+Expected action lists are typed here from the sources (KB 1025, the AWS VM
+Import/Export guide, MSP360's granular S3 policy), not read from the catalogue.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Match
+
+from restore_permissions import PrincipalType, RestorePermissions, VmImportRole
+
+from .conftest import Synthesized, synthesize_stack
+
+PARTITION = {"Ref": "AWS::Partition"}
+ACCOUNT = {"Ref": "AWS::AccountId"}
+BUCKET_ARN = {"Fn::Join": ["", ["arn:", PARTITION, ":s3:::my-backups"]]}
+OBJECTS_ARN = {"Fn::Join": ["", ["arn:", PARTITION, ":s3:::my-backups/*"]]}
+
+# KB 1025's EC2 and IAM actions with the three invalid ones corrected and the
+# duplicates dropped, plus ec2:DescribeImages from the AWS guide.
+EXPECTED_ANY_RESOURCE_ACTIONS = sorted(
+    {
+        "ec2:ImportInstance",
+        "ec2:ImportImage",
+        "ec2:RunInstances",
+        "ec2:DescribeInstances",
+        "ec2:MonitorInstances",
+        "ec2:RequestSpotInstances",
+        "ec2:StartInstances",
+        "ec2:TerminateInstances",
+        "ec2:ModifyInstanceAttribute",
+        "ec2:CreateTags",
+        "ec2:CancelImportTask",
+        "ec2:DescribeConversionTasks",
+        "ec2:DescribeImportImageTasks",
+        "ec2:ImportVolume",
+        "ec2:DescribeAvailabilityZones",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "ec2:StopInstances",
+        "ec2:DescribeKeyPairs",
+        "iam:ListRoles",
+        "s3:ListAllMyBuckets",
+        "ec2:DescribeImages",
+    }
+)
+EXPECTED_BUCKET_ACTIONS = sorted(
+    {
+        "s3:ListBucket",
+        "s3:GetBucketLocation",
+        "s3:ListBucketMultipartUploads",
+        "s3:ListBucketVersions",
+        "s3:GetBucketObjectLockConfiguration",
+        "s3:PutBucketObjectLockConfiguration",
+    }
+)
+EXPECTED_OBJECT_ACTIONS = sorted(
+    {
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:GetObject",
+        "s3:GetObjectAcl",
+        "s3:GetObjectVersion",
+        "s3:GetObjectVersionAcl",
+        "s3:PutObject",
+        "s3:PutObjectAcl",
+        "s3:PutObjectVersionAcl",
+        "s3:RestoreObject",
+    }
+)
+# The trust policy from the AWS VM Import/Export guide, with its confused-deputy hardening.
+EXPECTED_VMIMPORT_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "vmie.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"sts:Externalid": "vmimport", "aws:SourceAccount": ACCOUNT},
+                "ArnLike": {
+                    "aws:SourceArn": {
+                        "Fn::Join": ["", ["arn:", PARTITION, ":vmie:*:", ACCOUNT, ":*"]]
+                    }
+                },
+            },
+        }
+    ],
+}
+
+
+def restore_policy(synth: Synthesized) -> dict[str, Any]:
+    """The restore identity's managed policy (not the vmimport role's)."""
+    (policy,) = [
+        resource
+        for logical_id, resource in synth.resources("AWS::IAM::ManagedPolicy").items()
+        if not logical_id.startswith("VmImportServiceRole")
+    ]
+    return policy
+
+
+def vmimport_policy(synth: Synthesized) -> dict[str, Any]:
+    (policy,) = [
+        resource
+        for logical_id, resource in synth.resources("AWS::IAM::ManagedPolicy").items()
+        if logical_id.startswith("VmImportServiceRole")
+    ]
+    return policy
+
+
+def logical_id(synth: Synthesized, resource_type: str) -> str:
+    (only,) = synth.resources(resource_type)
+    return only
+
+
+def test_identity_policy_is_least_privilege(examples: dict[str, Synthesized]) -> None:
+    document = restore_policy(examples["user_with_key"])["Properties"]["PolicyDocument"]
+    assert document == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AnyResource",
+                "Effect": "Allow",
+                "Action": EXPECTED_ANY_RESOURCE_ACTIONS,
+                "Resource": "*",
+            },
+            {
+                "Sid": "BackupBucket",
+                "Effect": "Allow",
+                "Action": EXPECTED_BUCKET_ACTIONS,
+                "Resource": BUCKET_ARN,
+            },
+            {
+                "Sid": "BackupObjects",
+                "Effect": "Allow",
+                "Action": EXPECTED_OBJECT_ACTIONS,
+                "Resource": OBJECTS_ARN,
+            },
+        ],
+    }
+
+
+@pytest.mark.parametrize("variant", ["user_with_key", "role_with_external_id", "bucket_parameter"])
+def test_no_literal_partition_and_no_broad_grants(
+    examples: dict[str, Synthesized], variant: str
+) -> None:
+    text = json.dumps(examples[variant].template_json)
+    assert "arn:aws:" not in text
+    for broad in (
+        '"s3:*"',
+        '"ses:',
+        '"sts:GetFederationToken"',
+        '"ami:',
+        '"iam:Create',
+        '"iam:Put',
+    ):
+        assert broad not in text, broad
+
+
+def test_user_mode_puts_the_policy_on_a_group(examples: dict[str, Synthesized]) -> None:
+    synth = examples["user_with_key"]
+    group = logical_id(synth, "AWS::IAM::Group")
+    user = logical_id(synth, "AWS::IAM::User")
+    assert synth.template_json["Resources"][user]["Properties"] == {"Groups": [{"Ref": group}]}
+    assert restore_policy(synth)["Properties"]["Groups"] == [{"Ref": group}]
+    assert "Roles" not in restore_policy(synth)["Properties"]
+    synth.template.resource_count_is("AWS::IAM::Policy", 0)  # no inline policies at all
+
+
+def test_access_key_secret_stays_in_secrets_manager(examples: dict[str, Synthesized]) -> None:
+    synth = examples["user_with_key"]
+    key = logical_id(synth, "AWS::IAM::AccessKey")
+    user = logical_id(synth, "AWS::IAM::User")
+    assert synth.template_json["Resources"][key]["Properties"] == {"UserName": {"Ref": user}}
+    secret = synth.resources("AWS::SecretsManager::Secret")
+    assert len(secret) == 1
+    (secret_id,) = secret
+    secret_string = json.dumps(secret[secret_id]["Properties"]["SecretString"])
+    assert json.dumps({"Fn::GetAtt": [key, "SecretAccessKey"]}) in secret_string
+    # The secret access key is referenced exactly once in the template: by the secret.
+    assert json.dumps(synth.template_json).count('"SecretAccessKey"') == 1
+    outputs = synth.template_json["Outputs"]
+    assert "SecretAccessKey" not in json.dumps(outputs)
+    key_id_output = [o for o in outputs.values() if o["Value"] == {"Ref": key}]
+    secret_arn_output = [o for o in outputs.values() if o["Value"] == {"Ref": secret_id}]
+    assert len(key_id_output) == 1 and len(secret_arn_output) == 1
+
+
+def test_user_without_key(examples: dict[str, Synthesized]) -> None:
+    synth = examples["user_without_key"]
+    synth.template.resource_count_is("AWS::IAM::AccessKey", 0)
+    synth.template.resource_count_is("AWS::SecretsManager::Secret", 0)
+    synth.template.resource_count_is("AWS::IAM::User", 1)
+    assert not [name for name in synth.template_json["Outputs"] if "AccessKey" in name]
+
+
+def test_role_mode_trusts_the_account_with_an_external_id(examples: dict[str, Synthesized]) -> None:
+    synth = examples["role_with_external_id"]
+    synth.template.resource_count_is("AWS::IAM::User", 0)
+    synth.template.resource_count_is("AWS::IAM::Group", 0)
+    synth.template.resource_count_is("AWS::IAM::AccessKey", 0)
+    roles = {
+        logical_id: role
+        for logical_id, role in synth.resources("AWS::IAM::Role").items()
+        if not logical_id.startswith("VmImportServiceRole")
+    }
+    ((role_id, role),) = roles.items()
+    assert role["Properties"]["AssumeRolePolicyDocument"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {
+                    "AWS": {"Fn::Join": ["", ["arn:", PARTITION, ":iam::111122223333:root"]]}
+                },
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": "restore-4f1c9a"}},
+            }
+        ],
+    }
+    assert "ManagedPolicyArns" not in role["Properties"]
+    assert "Policies" not in role["Properties"]
+    assert restore_policy(synth)["Properties"]["Roles"] == [{"Ref": role_id}]
+
+
+def test_role_without_external_id_has_no_condition() -> None:
+    def build(stack: cdk.Stack) -> None:
+        RestorePermissions(
+            stack,
+            "Restore",
+            bucket="my-backups",
+            principal_type=PrincipalType.ROLE,
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            vm_import_role=VmImportRole.NONE,
+        )
+
+    synth = synthesize_stack(build)
+    ((_, role),) = synth.resources("AWS::IAM::Role").items()
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "ec2.amazonaws.com"}
+    assert "Condition" not in statement
+
+
+def test_vmimport_role_is_created_as_documented(examples: dict[str, Synthesized]) -> None:
+    synth = examples["user_with_key"]
+    synth.template.has_resource_properties(
+        "AWS::IAM::Role",
+        {"RoleName": "vmimport", "AssumeRolePolicyDocument": EXPECTED_VMIMPORT_TRUST},
+    )
+    role_id = next(
+        logical_id
+        for logical_id, role in synth.resources("AWS::IAM::Role").items()
+        if role["Properties"].get("RoleName") == "vmimport"
+    )
+    policy = vmimport_policy(synth)["Properties"]
+    assert policy["Roles"] == [{"Ref": role_id}]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Sid": "AnyResource",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:CopySnapshot",
+                "ec2:Describe*",
+                "ec2:ModifySnapshotAttribute",
+                "ec2:RegisterImage",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "BackupBucket",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+            "Resource": BUCKET_ARN,
+        },
+        {
+            "Sid": "BackupObjects",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": OBJECTS_ARN,
+        },
+    ]
+
+
+def test_use_existing_attaches_a_bucket_policy_to_the_named_role(
+    examples: dict[str, Synthesized],
+) -> None:
+    synth = examples["use_existing_vmimport"]
+    assert not [
+        role
+        for role in synth.resources("AWS::IAM::Role").values()
+        if role["Properties"].get("RoleName")
+    ]
+    policy = vmimport_policy(synth)["Properties"]
+    assert policy["Roles"] == ["vmimport"]
+    assert [s["Sid"] for s in policy["PolicyDocument"]["Statement"]] == [
+        "BackupBucket",
+        "BackupObjects",
+    ]
+    assert "ec2:" not in json.dumps(policy)
+    (role_arn_output,) = [
+        output
+        for output in synth.template_json["Outputs"].values()
+        if output["Description"] == "VM Import/Export service role ARN"
+    ]
+    assert role_arn_output["Value"] == {
+        "Fn::Join": ["", ["arn:", PARTITION, ":iam::", ACCOUNT, ":role/vmimport"]]
+    }
+
+
+def test_none_leaves_vmimport_alone(examples: dict[str, Synthesized]) -> None:
+    synth = examples["no_vmimport"]
+    assert "vmimport" not in json.dumps(synth.template_json)
+    synth.template.resource_count_is("AWS::IAM::ManagedPolicy", 1)
+
+
+def test_two_constructs_share_one_vmimport_role(two_in_one_stack: Synthesized) -> None:
+    synth = two_in_one_stack
+    vmimport_roles = [
+        role
+        for role in synth.resources("AWS::IAM::Role").values()
+        if role["Properties"].get("RoleName") == "vmimport"
+    ]
+    assert len(vmimport_roles) == 1
+    statements = vmimport_policy(synth)["Properties"]["PolicyDocument"]["Statement"]
+    by_sid = {statement["Sid"]: statement["Resource"] for statement in statements}
+    assert by_sid["BackupBucket"] == [
+        {"Fn::Join": ["", ["arn:", PARTITION, ":s3:::customer-a-backups"]]},
+        {"Fn::Join": ["", ["arn:", PARTITION, ":s3:::customer-b-backups"]]},
+    ]
+    assert by_sid["BackupObjects"] == [
+        {"Fn::Join": ["", ["arn:", PARTITION, ":s3:::customer-a-backups/*"]]},
+        {"Fn::Join": ["", ["arn:", PARTITION, ":s3:::customer-b-backups/*"]]},
+    ]
+    synth.template.resource_count_is("AWS::IAM::User", 2)
+    synth.template.resource_count_is("AWS::IAM::Group", 2)
+    synth.template.resource_count_is("AWS::IAM::ManagedPolicy", 3)
+
+
+def test_outputs(examples: dict[str, Synthesized]) -> None:
+    def described(variant: str) -> set[str]:
+        return {o["Description"] for o in examples[variant].template_json["Outputs"].values()}
+
+    common = {
+        "Comma-separated ARNs of the restore managed policies",
+        "VM Import/Export service role ARN",
+    }
+    assert described("user_with_key") == common | {
+        "Restore user name",
+        "Restore user ARN",
+        "Access key id (the secret key is only in the Secrets Manager secret)",
+        "Secrets Manager secret holding the access key",
+    }
+    assert described("user_without_key") == common | {"Restore user name", "Restore user ARN"}
+    assert described("role_with_external_id") == common | {"Restore role name", "Restore role ARN"}
+    assert described("no_vmimport") == {
+        "Comma-separated ARNs of the restore managed policies",
+        "Restore user name",
+        "Restore user ARN",
+        "Access key id (the secret key is only in the Secrets Manager secret)",
+        "Secrets Manager secret holding the access key",
+    }
+
+
+def test_create_outputs_false_adds_none() -> None:
+    synth = synthesize_stack(
+        lambda stack: RestorePermissions(
+            stack, "Restore", bucket="my-backups", create_outputs=False
+        )
+    )
+    assert "Outputs" not in synth.template_json
+
+
+def test_bucket_created_in_the_stack_is_referenced_by_its_arn() -> None:
+    synth = synthesize_stack(
+        lambda stack: RestorePermissions(stack, "Restore", bucket=s3.Bucket(stack, "Backups"))
+    )
+    bucket = logical_id(synth, "AWS::S3::Bucket")
+    statements = restore_policy(synth)["Properties"]["PolicyDocument"]["Statement"]
+    assert statements[1]["Resource"] == {"Fn::GetAtt": [bucket, "Arn"]}
+    assert statements[2]["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/*"]]}
+
+
+def test_grants_land_in_the_managed_policy_not_inline() -> None:
+    def build(stack: cdk.Stack) -> None:
+        restore = RestorePermissions(
+            stack, "Restore", bucket="my-backups", vm_import_role=VmImportRole.NONE
+        )
+        s3.Bucket.from_bucket_name(stack, "Reports", "my-reports").grant_read(restore)
+
+    synth = synthesize_stack(build)
+    synth.template.resource_count_is("AWS::IAM::Policy", 0)
+    statements = restore_policy(synth)["Properties"]["PolicyDocument"]["Statement"]
+    assert len(statements) == 4
+    assert sorted(statements[3]["Action"]) == ["s3:GetBucket*", "s3:GetObject*", "s3:List*"]
+    assert "Policies" not in synth.resources("AWS::IAM::User")[
+        logical_id(synth, "AWS::IAM::User")
+    ].get("Properties", {})
+
+
+def test_access_key_serial_and_secret_key() -> None:
+    def build(stack: cdk.Stack) -> None:
+        key = kms.Key(stack, "SecretKey", enable_key_rotation=True)
+        RestorePermissions(
+            stack, "Restore", bucket="my-backups", access_key_serial=3, secret_encryption_key=key
+        )
+
+    synth = synthesize_stack(build)
+    synth.template.has_resource_properties("AWS::IAM::AccessKey", {"Serial": 3})
+    synth.template.has_resource_properties(
+        "AWS::SecretsManager::Secret",
+        {"KmsKeyId": {"Fn::GetAtt": [logical_id(synth, "AWS::KMS::Key"), "Arn"]}},
+    )
+
+
+def test_principal_name() -> None:
+    synth = synthesize_stack(
+        lambda stack: RestorePermissions(
+            stack, "Restore", bucket="my-backups", principal_name="cloudberry-restore"
+        )
+    )
+    synth.template.has_resource_properties("AWS::IAM::User", {"UserName": "cloudberry-restore"})
+
+
+def test_attributes() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Test")
+    user_mode = RestorePermissions(stack, "User", bucket="my-backups")
+    role_mode = RestorePermissions(
+        stack,
+        "Role",
+        bucket="my-backups",
+        principal_type=PrincipalType.ROLE,
+        assumed_by=iam.AccountRootPrincipal(),
+    )
+    assert isinstance(user_mode.user, iam.User) and user_mode.role is None
+    assert isinstance(user_mode.group, iam.Group)
+    assert user_mode.principal is user_mode.user
+    assert isinstance(user_mode.access_key_secret, cdk.aws_secretsmanager.Secret)
+    assert [p.node.id for p in user_mode.managed_policies] == ["Policy"]
+    assert isinstance(role_mode.role, iam.Role) and role_mode.user is None
+    assert role_mode.principal is role_mode.role and role_mode.access_key_secret is None
+    assert user_mode.vm_import_role is role_mode.vm_import_role
+    assert (
+        user_mode.vm_import_role is not None
+        and user_mode.vm_import_role.node.path == "Test/VmImportServiceRole/Role"
+    )
+    # IGrantable: the grant principal's policy fragment is the user's.
+    assert stack.resolve(user_mode.grant_principal.policy_fragment.principal_json) == stack.resolve(
+        user_mode.user.policy_fragment.principal_json
+    )
+    assert isinstance(
+        iam.Grant.add_to_principal(
+            grantee=role_mode, actions=["s3:GetObject"], resource_arns=["*"]
+        ),
+        iam.Grant,
+    )
+
+
+def test_logical_ids_of_l1_children_are_fixed(examples: dict[str, Synthesized]) -> None:
+    paths = {
+        resource["Metadata"]["aws:cdk:path"]
+        for resource in examples["user_with_key"].template_json["Resources"].values()
+    }
+    assert paths == {
+        "RestorePermissions/Restore/Policy/Resource",
+        "RestorePermissions/Restore/Group/Resource",
+        "RestorePermissions/Restore/User/Resource",
+        "RestorePermissions/Restore/AccessKey/Resource",
+        "RestorePermissions/Restore/AccessKeySecret/Resource",
+        "RestorePermissions/VmImportServiceRole/Role/Resource",
+        "RestorePermissions/VmImportServiceRole/Policy/Resource",
+    }
+
+
+def test_bucket_parameter_variant_references_the_parameter(
+    examples: dict[str, Synthesized],
+) -> None:
+    synth = examples["bucket_parameter"]
+    statements = restore_policy(synth)["Properties"]["PolicyDocument"]["Statement"]
+    assert statements[1]["Resource"] == {
+        "Fn::Join": ["", ["arn:", PARTITION, ":s3:::", {"Ref": "BucketName"}]]
+    }
+    synth.template.has_parameter(
+        "BucketName",
+        {"Type": "String", "MinLength": 3, "MaxLength": 63, "AllowedPattern": Match.any_value()},
+    )

@@ -1,0 +1,249 @@
+"""Bad input raises ValueError at construction, naming the argument, the value and the rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+
+from restore_permissions import PrincipalType, RestorePermissions, VmImportRole
+
+from .conftest import new_app
+
+LEGACY_HINT = (
+    " If this is a legacy bucket created in us-east-1 before 1 March 2018 (uppercase letters, "
+    "underscores, up to 255 characters), pass legacy_bucket_name=True."
+)
+ROLE_PROPS: dict[str, Any] = {
+    "principal_type": PrincipalType.ROLE,
+    "assumed_by": iam.AccountPrincipal("111122223333"),
+}
+
+
+def new_stack() -> cdk.Stack:
+    return cdk.Stack(new_app(), "Test")
+
+
+def build(stack: cdk.Stack | None = None, **props: Any) -> RestorePermissions:
+    props.setdefault("bucket", "my-backups")
+    return RestorePermissions(stack or new_stack(), "Restore", **props)
+
+
+def raises(message: str, **props: Any) -> None:
+    stack = new_stack()
+    with pytest.raises(ValueError) as error:
+        build(stack, **props)
+    assert str(error.value) == message
+    # Nothing half-built is left in the tree.
+    assert stack.node.try_find_child("Restore") is None
+
+
+@pytest.mark.parametrize(
+    ("bucket", "message"),
+    [
+        (
+            "My_Bucket",
+            "bucket='My_Bucket' is not a valid S3 bucket name: it contains 'B', 'M', '_'; "
+            "only lowercase letters, digits, '.' and '-' are allowed." + LEGACY_HINT,
+        ),
+        (
+            "a" * 64,
+            f"bucket='{'a' * 64}' is not a valid S3 bucket name: it is 64 characters long; "
+            "bucket names have 3 to 63." + LEGACY_HINT,
+        ),
+        (
+            "ab",
+            "bucket='ab' is not a valid S3 bucket name: it is 2 characters long; bucket names have 3 to 63.",
+        ),
+        (
+            "my..backups",
+            "bucket='my..backups' is not a valid S3 bucket name: it contains two adjacent periods ('..').",
+        ),
+        (
+            "10.0.0.1",
+            "bucket='10.0.0.1' is not a valid S3 bucket name: it is formatted as an IP address.",
+        ),
+        (
+            "xn--abc",
+            "bucket='xn--abc' is not a valid S3 bucket name: the prefix 'xn--' is reserved.",
+        ),
+        (
+            "backups--x-s3",
+            "bucket='backups--x-s3' is not a valid S3 bucket name: the suffix '--x-s3' is reserved.",
+        ),
+        (
+            "arn:aws:s3:::my-backups",
+            "bucket='arn:aws:s3:::my-backups' is not a valid S3 bucket name: it is an ARN; "
+            "pass the bucket name alone (for example 'my-backups').",
+        ),
+        (
+            "s3://my-backups",
+            "bucket='s3://my-backups' is not a valid S3 bucket name: it is a URL; "
+            "pass the bucket name alone (for example 'my-backups').",
+        ),
+    ],
+)
+def test_bad_bucket_names(bucket: str, message: str) -> None:
+    raises(message, bucket=bucket)
+
+
+def test_bad_name_of_an_imported_bucket_is_reported_as_bucket_name() -> None:
+    # from_bucket_name lets xn--abc through; the construct does not.
+    stack = new_stack()
+    bucket = s3.Bucket.from_bucket_name(stack, "Imported", "xn--abc")
+    with pytest.raises(ValueError) as error:
+        build(stack, bucket=bucket)
+    assert str(error.value) == (
+        "bucket.bucket_name='xn--abc' is not a valid S3 bucket name: the prefix 'xn--' is reserved."
+    )
+
+
+def test_legacy_bucket_names_need_the_escape_hatch() -> None:
+    legacy = "Legacy_Backups_" + "x" * 100
+    raises(
+        f"bucket='{legacy}' is not a valid S3 bucket name: it is 115 characters long; "
+        "bucket names have 3 to 63." + LEGACY_HINT,
+        bucket=legacy,
+    )
+    restore = build(bucket=legacy, legacy_bucket_name=True)
+    statements = cdk.Stack.of(restore).resolve(restore.managed_policy.document.to_json())[
+        "Statement"
+    ]
+    assert statements[1]["Resource"] == {
+        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":s3:::{legacy}"]]
+    }
+
+
+def test_legacy_mode_still_rejects_names_no_bucket_can_have() -> None:
+    raises(
+        "bucket='Legacy..Backups' is not a valid S3 bucket name: it contains two adjacent periods ('..').",
+        bucket="Legacy..Backups",
+        legacy_bucket_name=True,
+    )
+
+
+def test_token_bucket_names_are_accepted() -> None:
+    stack = new_stack()
+    parameter = cdk.CfnParameter(stack, "BucketName")
+    RestorePermissions(stack, "FromParameter", bucket=parameter.value_as_string)
+    RestorePermissions(stack, "CreatedHere", bucket=s3.Bucket(stack, "Created"))
+    imported = s3.Bucket.from_bucket_name(stack, "Imported", parameter.value_as_string)
+    RestorePermissions(stack, "ImportedFromParameter", bucket=imported)
+    assert [c.node.id for c in stack.node.children if isinstance(c, RestorePermissions)] == [
+        "FromParameter",
+        "CreatedHere",
+        "ImportedFromParameter",
+    ]
+
+
+def test_bucket_of_the_wrong_type() -> None:
+    raises("bucket=42 is invalid: pass an aws_s3.IBucket or a bucket name (str)", bucket=42)
+
+
+@pytest.mark.parametrize("prop", ["assumed_by", "external_id"])
+def test_role_only_props_with_user(prop: str) -> None:
+    value = iam.AccountPrincipal("111122223333") if prop == "assumed_by" else "restore-4f1c9a"
+    raises(
+        f"{prop} is only valid with principal_type=PrincipalType.ROLE "
+        "(got principal_type=PrincipalType.USER): a user signs in with access keys",
+        **{prop: value},
+    )
+
+
+def test_role_without_assumed_by() -> None:
+    raises(
+        "assumed_by is required with principal_type=PrincipalType.ROLE: pass the principal "
+        "that assumes the role, for example iam.AccountPrincipal('111122223333')",
+        principal_type=PrincipalType.ROLE,
+    )
+
+
+def test_access_key_with_role() -> None:
+    raises(
+        "create_access_key=True is only valid with principal_type=PrincipalType.USER: "
+        "a role has no access keys; the backup tool assumes it instead",
+        create_access_key=True,
+        **ROLE_PROPS,
+    )
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        (
+            {"access_key_serial": 1, "create_access_key": False},
+            "access_key_serial=1 needs an access key: it is only valid with "
+            "principal_type=PrincipalType.USER and create_access_key=True",
+        ),
+        ({"access_key_serial": -1}, "access_key_serial=-1 is invalid: it must be an int >= 0"),
+        ({"access_key_serial": True}, "access_key_serial=True is invalid: it must be an int >= 0"),
+        ({"access_key_serial": "2"}, "access_key_serial='2' is invalid: it must be an int >= 0"),
+    ],
+)
+def test_bad_access_key_serial(props: dict[str, Any], message: str) -> None:
+    raises(message, **props)
+
+
+def test_secret_key_without_access_key() -> None:
+    stack = new_stack()
+    key = kms.Key(stack, "Key")
+    with pytest.raises(ValueError) as error:
+        build(stack, secret_encryption_key=key, create_access_key=False)
+    assert str(error.value) == (
+        "secret_encryption_key is only valid when the construct creates an access key "
+        "(principal_type=PrincipalType.USER with create_access_key=True)"
+    )
+
+
+@pytest.mark.parametrize("external_id", ["x", "has space", "a" * 1225])
+def test_bad_external_id(external_id: str) -> None:
+    raises(
+        f"external_id={external_id!r} is invalid: it must be 2 to 1224 characters of "
+        "letters, digits and +=,.@:/_-",
+        external_id=external_id,
+        **ROLE_PROPS,
+    )
+
+
+@pytest.mark.parametrize("name", ["", "has space", "a" * 65, "caf\u00e9"])
+def test_bad_principal_name(name: str) -> None:
+    raises(
+        f"principal_name={name!r} is invalid: IAM user and role names are "
+        "1 to 64 characters of letters, digits and +=,.@_-",
+        principal_name=name,
+    )
+
+
+def test_enums_are_required() -> None:
+    raises(
+        "principal_type='user' is invalid: use PrincipalType.USER or PrincipalType.ROLE",
+        principal_type="user",
+    )
+    raises(
+        "vm_import_role='create' is invalid: use VmImportRole.CREATE, "
+        "VmImportRole.USE_EXISTING or VmImportRole.NONE",
+        vm_import_role="create",
+    )
+
+
+def test_mixing_create_and_use_existing_in_one_stack() -> None:
+    stack = new_stack()
+    RestorePermissions(stack, "A", bucket="bucket-a", vm_import_role=VmImportRole.CREATE)
+    with pytest.raises(ValueError) as error:
+        RestorePermissions(stack, "B", bucket="bucket-b", vm_import_role=VmImportRole.USE_EXISTING)
+    assert str(error.value) == (
+        "vm_import_role=VmImportRole.USE_EXISTING conflicts with vm_import_role=VmImportRole.CREATE "
+        "used by another RestorePermissions in stack 'Test': the stack has one 'vmimport' role, "
+        "so all of its RestorePermissions must use the same mode"
+    )
+
+
+def test_none_mixes_with_either_mode() -> None:
+    stack = new_stack()
+    RestorePermissions(stack, "A", bucket="bucket-a", vm_import_role=VmImportRole.NONE)
+    RestorePermissions(stack, "B", bucket="bucket-b", vm_import_role=VmImportRole.USE_EXISTING)
+    RestorePermissions(stack, "C", bucket="bucket-c", vm_import_role=VmImportRole.NONE)
