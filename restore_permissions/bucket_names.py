@@ -31,8 +31,8 @@ _IP_ADDRESS = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
 #: check it against :func:`bucket_name_problem` on the same names.
 ALLOWED_PATTERN = (
     "^"
-    "(?!" + "|".join(re.escape(p) for p in FORBIDDEN_PREFIXES) + ")"
-    "(?!.*(" + "|".join(re.escape(s) for s in FORBIDDEN_SUFFIXES) + ")$)"
+    "(?!" + "|".join(p.replace(".", r"\.") for p in FORBIDDEN_PREFIXES) + ")"
+    "(?!.*(" + "|".join(s.replace(".", r"\.") for s in FORBIDDEN_SUFFIXES) + ")$)"
     r"(?!\d{1,3}(\.\d{1,3}){3}$)"
     r"(?!.*\.\.)"
     "[a-z0-9][a-z0-9.-]{%d,%d}[a-z0-9]"

@@ -77,8 +77,7 @@ def synthesize(app: cdk.App, stack: cdk.Stack) -> Synthesized:
 
 def synthesize_example(**options: str) -> Synthesized:
     app = example_app.build_app({**CDK_JSON_CONTEXT, **options})
-    stack = app.node.find_child(example_app.DEFAULT_STACK_NAME)
-    assert isinstance(stack, cdk.Stack)
+    (stack,) = [child for child in app.node.children if isinstance(child, cdk.Stack)]
     return synthesize(app, stack)
 
 

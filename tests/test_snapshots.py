@@ -1,0 +1,82 @@
+"""Template snapshots, for review, and cfn-lint on every synthesized template.
+
+After an intended change, run `make snapshot-update`, read `git diff
+tests/__snapshots__`, and say in the commit message why each template changed.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from .conftest import EXAMPLE_VARIANTS, Synthesized
+
+VARIANTS = [*EXAMPLE_VARIANTS, "two_in_one_stack"]
+
+
+def synthesized(
+    examples: dict[str, Synthesized], two_in_one_stack: Synthesized, variant: str
+) -> Synthesized:
+    return two_in_one_stack if variant == "two_in_one_stack" else examples[variant]
+
+
+@pytest.fixture
+def json_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_template_snapshot(
+    examples: dict[str, Synthesized],
+    two_in_one_stack: Synthesized,
+    variant: str,
+    json_snapshot: SnapshotAssertion,
+) -> None:
+    assert synthesized(examples, two_in_one_stack, variant).template_json == json_snapshot
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_cfn_lint_finds_nothing(
+    examples: dict[str, Synthesized], two_in_one_stack: Synthesized, variant: str
+) -> None:
+    template = json.dumps(synthesized(examples, two_in_one_stack, variant).template_json)
+    # Every rule, informational ones included, in the three partitions' main Regions.
+    matches = lint(
+        template,
+        config=ManualArgs(
+            regions=["us-east-1", "cn-north-1", "us-gov-west-1"], include_checks=["I"]
+        ),
+    )
+    assert [str(match) for match in matches] == []
+
+
+def test_cfn_lint_would_report_the_seed_policys_invalid_actions() -> None:
+    # The check above can fail: the KB 1025 policy as published draws W3037.
+    template = {
+        "Resources": {
+            "Seed": {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Properties": {
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["ami:ListRoles", "ec2:CancelImportTasks"],
+                                "Resource": "*",
+                            }
+                        ],
+                    }
+                },
+            }
+        }
+    }
+    rules = {
+        match.rule.id
+        for match in lint(json.dumps(template), config=ManualArgs(regions=["us-east-1"]))
+    }
+    assert "W3037" in rules
