@@ -19,66 +19,16 @@ from aws_cdk.assertions import Match
 from restore_permissions import PrincipalType, RestorePermissions, VmImportRole
 
 from .conftest import Synthesized, synthesize_stack
+from .sources import KB1025_CORRECTED_ACTIONS, MSP360_BUCKET_ACTIONS, MSP360_OBJECT_ACTIONS
 
 PARTITION = {"Ref": "AWS::Partition"}
 ACCOUNT = {"Ref": "AWS::AccountId"}
 BUCKET_ARN = {"Fn::Join": ["", ["arn:", PARTITION, ":s3:::my-backups"]]}
 OBJECTS_ARN = {"Fn::Join": ["", ["arn:", PARTITION, ":s3:::my-backups/*"]]}
 
-# KB 1025's EC2 and IAM actions with the three invalid ones corrected and the
-# duplicates dropped, plus ec2:DescribeImages from the AWS guide.
-EXPECTED_ANY_RESOURCE_ACTIONS = sorted(
-    {
-        "ec2:ImportInstance",
-        "ec2:ImportImage",
-        "ec2:RunInstances",
-        "ec2:DescribeInstances",
-        "ec2:MonitorInstances",
-        "ec2:RequestSpotInstances",
-        "ec2:StartInstances",
-        "ec2:TerminateInstances",
-        "ec2:ModifyInstanceAttribute",
-        "ec2:CreateTags",
-        "ec2:CancelImportTask",
-        "ec2:DescribeConversionTasks",
-        "ec2:DescribeImportImageTasks",
-        "ec2:ImportVolume",
-        "ec2:DescribeAvailabilityZones",
-        "ec2:DescribeSecurityGroups",
-        "ec2:DescribeSubnets",
-        "ec2:StopInstances",
-        "ec2:DescribeKeyPairs",
-        "iam:ListRoles",
-        "s3:ListAllMyBuckets",
-        "ec2:DescribeImages",
-    }
-)
-EXPECTED_BUCKET_ACTIONS = sorted(
-    {
-        "s3:ListBucket",
-        "s3:GetBucketLocation",
-        "s3:ListBucketMultipartUploads",
-        "s3:ListBucketVersions",
-        "s3:GetBucketObjectLockConfiguration",
-        "s3:PutBucketObjectLockConfiguration",
-    }
-)
-EXPECTED_OBJECT_ACTIONS = sorted(
-    {
-        "s3:AbortMultipartUpload",
-        "s3:ListMultipartUploadParts",
-        "s3:DeleteObject",
-        "s3:DeleteObjectVersion",
-        "s3:GetObject",
-        "s3:GetObjectAcl",
-        "s3:GetObjectVersion",
-        "s3:GetObjectVersionAcl",
-        "s3:PutObject",
-        "s3:PutObjectAcl",
-        "s3:PutObjectVersionAcl",
-        "s3:RestoreObject",
-    }
-)
+EXPECTED_ANY_RESOURCE_ACTIONS = sorted(KB1025_CORRECTED_ACTIONS | {"ec2:DescribeImages"})
+EXPECTED_BUCKET_ACTIONS = sorted(MSP360_BUCKET_ACTIONS)
+EXPECTED_OBJECT_ACTIONS = sorted(MSP360_OBJECT_ACTIONS)
 # The trust policy from the AWS VM Import/Export guide, with its confused-deputy hardening.
 EXPECTED_VMIMPORT_TRUST = {
     "Version": "2012-10-17",

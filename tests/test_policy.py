@@ -19,31 +19,9 @@ from restore_permissions.policy import (
     policy_statements,
 )
 
-IDENTITY_ACTIONS = {grant.action for grant in RESTORE_IDENTITY_GRANTS}
+from .sources import KB1025_CORRECTED_ACTIONS, MSP360_BUCKET_ACTIONS, MSP360_OBJECT_ACTIONS
 
-# MSP360's "Granular Permission Policy for AWS S3", as listed in aws-facts.md.
-MSP360_BUCKET_ACTIONS = {
-    "s3:ListBucket",
-    "s3:GetBucketLocation",
-    "s3:ListBucketMultipartUploads",
-    "s3:ListBucketVersions",
-    "s3:GetBucketObjectLockConfiguration",
-    "s3:PutBucketObjectLockConfiguration",
-}
-MSP360_OBJECT_ACTIONS = {
-    "s3:AbortMultipartUpload",
-    "s3:ListMultipartUploadParts",
-    "s3:DeleteObject",
-    "s3:DeleteObjectVersion",
-    "s3:GetObject",
-    "s3:GetObjectAcl",
-    "s3:GetObjectVersion",
-    "s3:GetObjectVersionAcl",
-    "s3:PutObject",
-    "s3:PutObjectAcl",
-    "s3:PutObjectVersionAcl",
-    "s3:RestoreObject",
-}
+IDENTITY_ACTIONS = {grant.action for grant in RESTORE_IDENTITY_GRANTS}
 
 
 def test_catalogue_imports_without_cdk() -> None:
@@ -63,6 +41,7 @@ def test_catalogue_imports_without_cdk() -> None:
 
 def test_every_kb1025_action_is_granted_once_corrected_and_deduplicated() -> None:
     corrected = {KB1025_CORRECTIONS.get(action, action) for action in KB1025_PUBLISHED_ACTIONS}
+    assert corrected == KB1025_CORRECTED_ACTIONS
     assert corrected <= IDENTITY_ACTIONS
     assert (
         len(KB1025_PUBLISHED_ACTIONS) - len(set(KB1025_PUBLISHED_ACTIONS)) == 2

@@ -1,0 +1,64 @@
+"""Expected action lists, typed from the sources rather than read from the catalogue.
+
+Tests compare restore_permissions.policy and the synthesized templates with
+these, so a change to the catalogue must agree with the sources to pass.
+"""
+
+from __future__ import annotations
+
+# KB 1025's EC2, IAM and S3 actions on "*", with its three invalid actions
+# corrected (ami:ListRoles -> iam:ListRoles; ami:CancelImportTasks and
+# ec2:CancelImportTasks -> ec2:CancelImportTask) and its duplicates dropped.
+KB1025_CORRECTED_ACTIONS = frozenset(
+    {
+        "ec2:ImportInstance",
+        "ec2:ImportImage",
+        "ec2:RunInstances",
+        "ec2:DescribeInstances",
+        "ec2:MonitorInstances",
+        "ec2:RequestSpotInstances",
+        "ec2:StartInstances",
+        "ec2:TerminateInstances",
+        "ec2:ModifyInstanceAttribute",
+        "ec2:CreateTags",
+        "ec2:CancelImportTask",
+        "ec2:DescribeConversionTasks",
+        "ec2:DescribeImportImageTasks",
+        "ec2:ImportVolume",
+        "ec2:DescribeAvailabilityZones",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "ec2:StopInstances",
+        "ec2:DescribeKeyPairs",
+        "iam:ListRoles",
+        "s3:ListAllMyBuckets",
+    }
+)
+
+# MSP360's "Granular Permission Policy for AWS S3" (kb.msp360.com).
+MSP360_BUCKET_ACTIONS = frozenset(
+    {
+        "s3:ListBucket",
+        "s3:GetBucketLocation",
+        "s3:ListBucketMultipartUploads",
+        "s3:ListBucketVersions",
+        "s3:GetBucketObjectLockConfiguration",
+        "s3:PutBucketObjectLockConfiguration",
+    }
+)
+MSP360_OBJECT_ACTIONS = frozenset(
+    {
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:GetObject",
+        "s3:GetObjectAcl",
+        "s3:GetObjectVersion",
+        "s3:GetObjectVersionAcl",
+        "s3:PutObject",
+        "s3:PutObjectAcl",
+        "s3:PutObjectVersionAcl",
+        "s3:RestoreObject",
+    }
+)
