@@ -445,3 +445,25 @@ def test_bucket_parameter_variant_references_the_parameter(
         "BucketName",
         {"Type": "String", "MinLength": 3, "MaxLength": 63, "AllowedPattern": Match.any_value()},
     )
+
+
+def iam_size(document: object, bucket: str = "my-backups") -> int:
+    """Characters IAM counts against the managed-policy quota: JSON without whitespace,
+    with the partition and bucket as a deployed policy has them."""
+    text = json.dumps(document, separators=(",", ":"))
+    text = text.replace(
+        '{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":s3:::', '"arn:aws:s3:::'
+    )
+    text = text.replace('"]]}', '"')
+    assert "Fn::" not in text and "Ref" not in text, text
+    return len("".join(text.split()))
+
+
+def test_managed_policies_fit_the_iam_quota(
+    examples: dict[str, Synthesized], two_in_one_stack: Synthesized
+) -> None:
+    for synth in [*examples.values(), two_in_one_stack]:
+        if synth is examples["bucket_parameter"]:
+            continue  # the bucket name is a parameter; see the literal variants
+        for policy in synth.resources("AWS::IAM::ManagedPolicy").values():
+            assert iam_size(policy["Properties"]["PolicyDocument"]) < 6144
