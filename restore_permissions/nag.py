@@ -64,25 +64,38 @@ def acknowledge(scope: IConstruct, finding_id: str, reason: str) -> None:
     Validations.of(scope).acknowledge(Acknowledgment(id=finding_id, reason=reason))
 
 
-def wildcard_resource_finding(stack: Stack, resource: str) -> str:
-    """The AwsSolutions-IAM5 finding id for ``resource`` as ``stack`` renders it."""
-    return f"AwsSolutions-IAM5[Resource::{flatten_cfn_reference(stack.resolve(resource))}]"
+def wildcard_resource_finding(stack: Stack, resource: str) -> str | None:
+    """The AwsSolutions-IAM5 finding id for ``resource`` as ``stack`` renders it, if it has a wildcard."""
+    flat = flatten_cfn_reference(stack.resolve(resource))
+    return f"AwsSolutions-IAM5[Resource::{flat}]" if "*" in flat else None
 
 
 @jsii.implements(IValidation)
-class WildcardResourceAcknowledgments:
-    """Acknowledges a policy's justified wildcard resources once references are final.
+class WildcardAcknowledgments:
+    """Acknowledges a policy's justified wildcards once references are final.
 
-    ``justified`` is called at validation time and yields ``(resource, reason)``
-    pairs, so resources added after construction are covered too.
+    ``resources`` and ``actions`` are called at validation time and yield
+    ``(resource or action, reason)`` pairs, so what is added after
+    construction is covered too. Only resources that flatten to a string with
+    a wildcard are acknowledged: exactly what cdk-nag reports.
     """
 
-    def __init__(self, policy: IConstruct, justified: Callable[[], Iterable[tuple[str, str]]]):
+    def __init__(
+        self,
+        policy: IConstruct,
+        resources: Callable[[], Iterable[tuple[str, str]]],
+        actions: Callable[[], Iterable[tuple[str, str]]],
+    ):
         self._policy = policy
-        self._justified = justified
+        self._resources = resources
+        self._actions = actions
 
     def validate(self) -> list[str]:
         stack = Stack.of(self._policy)
-        for resource, reason in self._justified():
-            acknowledge(self._policy, wildcard_resource_finding(stack, resource), reason)
+        for resource, reason in self._resources():
+            finding = wildcard_resource_finding(stack, resource)
+            if finding is not None:
+                acknowledge(self._policy, finding, reason)
+        for action, reason in self._actions():
+            acknowledge(self._policy, f"AwsSolutions-IAM5[Action::{action}]", reason)
         return []

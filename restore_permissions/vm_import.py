@@ -8,16 +8,15 @@ from aws_cdk import Aws, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from . import nag
 from .policy import (
-    STATEMENT_IDS,
-    VM_IMPORT_ROLE_BUCKET_GRANTS,
-    VM_IMPORT_ROLE_GRANTS,
     VM_IMPORT_ROLE_NAME,
     VM_IMPORT_SERVICE_PRINCIPAL,
-    Scope,
-    policy_statements,
+    Arns,
+    PolicyProfile,
+    vm_import_role_statements,
+    vm_import_trust_conditions,
 )
+from .rendered_policy import RenderedPolicy
 
 
 class VmImportRole(enum.Enum):
@@ -69,84 +68,46 @@ class VmImportServiceRole(Construct):
         self.mode = mode
         stack = Stack.of(self)
         if mode is VmImportRole.CREATE:
-            # Trust as in the VM Import/Export guide, plus its confused-deputy
-            # hardening: only this account's VM Import/Export may assume it.
-            service = iam.ServicePrincipal(
-                VM_IMPORT_SERVICE_PRINCIPAL,
-                conditions={
-                    "StringEquals": {
-                        "sts:Externalid": VM_IMPORT_ROLE_NAME,
-                        "aws:SourceAccount": stack.account,
-                    },
-                    "ArnLike": {"aws:SourceArn": f"arn:{Aws.PARTITION}:vmie:*:{stack.account}:*"},
-                },
-            )
             self.role: iam.IRole = iam.Role(
                 self,
                 "Role",
                 role_name=VM_IMPORT_ROLE_NAME,
-                assumed_by=service,
+                assumed_by=iam.ServicePrincipal(
+                    VM_IMPORT_SERVICE_PRINCIPAL,
+                    conditions=vm_import_trust_conditions(Aws.PARTITION, stack.account),
+                ),
                 description="VM Import/Export service role (restore-permissions)",
             )
-            grants = VM_IMPORT_ROLE_GRANTS
         else:
             self.role = iam.Role.from_role_name(self, "Role", VM_IMPORT_ROLE_NAME)
-            grants = VM_IMPORT_ROLE_BUCKET_GRANTS
-        self._grants = grants
-        self._bucket_statement: iam.PolicyStatement | None = None
-        self._objects_statement: iam.PolicyStatement | None = None
-        self._object_arns: list[str] = []
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",
             roles=[self.role],
             description="Lets VM Import/Export read the backup buckets (restore-permissions)",
         )
-        self.policy.node.add_validation(
-            nag.WildcardResourceAcknowledgments(self.policy, self._justified_wildcards)
-        )
-        if mode is VmImportRole.CREATE:
-            nag.acknowledge(
-                self.policy,
-                "AwsSolutions-IAM5[Action::ec2:Describe*]",
-                "The AWS VM Import/Export guide grants the service role ec2:Describe* without "
-                "listing the calls it makes; Describe calls are read-only.",
-            )
+        self._rendered = RenderedPolicy(self.policy, profile=PolicyProfile.LEAST_PRIVILEGE)
+        self._bucket_arns: list[str] = []
+        self._object_arns: list[str] = []
+        self._kms_key_arns: list[str] = []
 
-    def add_bucket(self, bucket_arn: str, objects_arn: str) -> None:
-        """Let VM Import/Export read the disk images in one more bucket."""
-        if self._bucket_statement is None or self._objects_statement is None:
-            statements = {
-                str(document["Sid"]): iam.PolicyStatement.from_json(document)
-                for document in policy_statements(
-                    self._grants,
-                    {Scope.ANY: ["*"], Scope.BUCKET: [bucket_arn], Scope.OBJECTS: [objects_arn]},
-                )
-            }
-            self.policy.add_statements(*statements.values())
-            self._bucket_statement = statements[STATEMENT_IDS[Scope.BUCKET]]
-            self._objects_statement = statements[STATEMENT_IDS[Scope.OBJECTS]]
-        else:
-            self._bucket_statement.add_resources(bucket_arn)
-            self._objects_statement.add_resources(objects_arn)
+    def add_bucket(self, bucket_arn: str, objects_arn: str, kms_key_arn: str | None = None) -> None:
+        """Let VM Import/Export read the disk images in one more bucket (and use its key)."""
+        self._bucket_arns.append(bucket_arn)
         self._object_arns.append(objects_arn)
-
-    def _justified_wildcards(self) -> list[tuple[str, str]]:
-        justified = [
-            (
-                arn,
-                "VM Import/Export reads disk images under any key of this backup bucket; "
-                "the wildcard stays inside the bucket.",
-            )
-            for arn in self._object_arns
-        ]
-        if self.mode is VmImportRole.CREATE:
-            justified.append(
-                (
-                    "*",
-                    "ec2:Describe* takes no resource-level permissions; ec2:CopySnapshot, "
-                    "ec2:ModifySnapshotAttribute and ec2:RegisterImage act on snapshots and images "
-                    "that VM Import/Export creates during the import, as the AWS guide grants them.",
-                )
-            )
-        return justified
+        if kms_key_arn is not None and kms_key_arn not in self._kms_key_arns:
+            self._kms_key_arns.append(kms_key_arn)
+        arns = Arns(
+            partition=Aws.PARTITION,
+            account=Stack.of(self).account,
+            bucket_arns=self._bucket_arns,
+            object_arns=self._object_arns,
+            kms_key_arns=self._kms_key_arns,
+        )
+        self._rendered.sync(
+            vm_import_role_statements(
+                existing_role=self.mode is VmImportRole.USE_EXISTING, kms=bool(self._kms_key_arns)
+            ),
+            arns,
+            vm_import_role=True,
+        )

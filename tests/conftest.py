@@ -103,3 +103,24 @@ def two_in_one_stack() -> Synthesized:
         RestorePermissions(stack, "CustomerB", bucket="customer-b-backups")
 
     return synthesize_stack(build)
+
+
+def resolve_cfn(value: Any, refs: Mapping[str, Any]) -> Any:
+    """Evaluate ``Ref`` and ``Fn::Join`` in a template fragment, as CloudFormation would.
+
+    ``refs`` gives the value of each referenced name (pseudo parameters, parameters).
+    """
+    if isinstance(value, list):
+        return [resolve_cfn(item, refs) for item in value]
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            return refs[value["Ref"]]
+        if set(value) == {"Fn::Join"}:
+            delimiter, items = value["Fn::Join"]
+            return delimiter.join(str(resolve_cfn(item, refs)) for item in items)
+        return {key: resolve_cfn(item, refs) for key, item in value.items()}
+    return value
+
+
+#: What the test templates' pseudo parameters resolve to.
+PSEUDO = {"AWS::Partition": "aws", "AWS::AccountId": "111122223333", "AWS::Region": "us-east-1"}

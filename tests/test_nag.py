@@ -30,6 +30,28 @@ PACKS: list[type[NagPack]] = [
     PCIDSS321Checks,
 ]
 
+# The scoped EC2 ARNs of the least-privilege policy, as cdk-nag flattens them.
+EC2_ACCOUNT_TYPES = [
+    "import-image-task",
+    "import-snapshot-task",
+    "instance",
+    "key-pair",
+    "network-interface",
+    "security-group",
+    "spot-instances-request",
+    "subnet",
+    "volume",
+]
+IDENTITY_EC2_FINDINGS = {
+    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:{t}/*]"
+    for t in EC2_ACCOUNT_TYPES
+} | {
+    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*::{t}/*]" for t in ("image", "snapshot")
+}
+VMIMPORT_EC2_FINDINGS = {
+    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*::{t}/*]" for t in ("image", "snapshot")
+}
+
 
 def findings(scope: cdk.Stack | cdk.App, pack: type[NagPack]) -> list[str]:
     report = pack(verbose=True).validate_scope(scope)
@@ -80,6 +102,7 @@ def test_without_acknowledgments_exactly_those_findings_appear(
             "HIPAA.Security-SecretsManagerUsingKMSKey",
             "PCI.DSS.321-SecretsManagerUsingKMSKey",
         }
+        | IDENTITY_EC2_FINDINGS
     )
     assert found == expected
     assert sorted(set(without_acknowledgments)) == expected
@@ -107,6 +130,7 @@ def object_wildcards(recorded: list[tuple[str, str]], path: str) -> list[str]:
         if construct == path
         and finding.startswith("AwsSolutions-IAM5[Resource::")
         and finding.endswith("/*]")
+        and ":ec2:" not in finding
     ]
 
 
@@ -175,25 +199,23 @@ def test_acknowledgments_sit_on_the_narrowest_construct(
     spied_acknowledgments: list[tuple[str, str]],
 ) -> None:
     synthesize_stack(lambda stack: RestorePermissions(stack, "Restore", bucket="my-backups"))
+    objects = "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::my-backups/*]"
+    secret = "Test/Restore/AccessKeySecret"
     assert sorted(set(spied_acknowledgments)) == sorted(
         {
             ("Test/Restore/Policy", "AwsSolutions-IAM5[Resource::*]"),
-            (
-                "Test/Restore/Policy",
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::my-backups/*]",
-            ),
+            ("Test/Restore/Policy", objects),
+            *(("Test/Restore/Policy", finding) for finding in IDENTITY_EC2_FINDINGS),
             ("Test/VmImportServiceRole/Policy", "AwsSolutions-IAM5[Resource::*]"),
             ("Test/VmImportServiceRole/Policy", "AwsSolutions-IAM5[Action::ec2:Describe*]"),
-            (
-                "Test/VmImportServiceRole/Policy",
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::my-backups/*]",
-            ),
-            ("Test/Restore/AccessKeySecret", "AwsSolutions-SMG4"),
-            ("Test/Restore/AccessKeySecret", "NIST.800.53.R5-SecretsManagerRotationEnabled"),
-            ("Test/Restore/AccessKeySecret", "HIPAA.Security-SecretsManagerRotationEnabled"),
-            ("Test/Restore/AccessKeySecret", "NIST.800.53.R5-SecretsManagerUsingKMSKey"),
-            ("Test/Restore/AccessKeySecret", "HIPAA.Security-SecretsManagerUsingKMSKey"),
-            ("Test/Restore/AccessKeySecret", "PCI.DSS.321-SecretsManagerUsingKMSKey"),
+            ("Test/VmImportServiceRole/Policy", objects),
+            *(("Test/VmImportServiceRole/Policy", finding) for finding in VMIMPORT_EC2_FINDINGS),
+            (secret, "AwsSolutions-SMG4"),
+            (secret, "NIST.800.53.R5-SecretsManagerRotationEnabled"),
+            (secret, "HIPAA.Security-SecretsManagerRotationEnabled"),
+            (secret, "NIST.800.53.R5-SecretsManagerUsingKMSKey"),
+            (secret, "HIPAA.Security-SecretsManagerUsingKMSKey"),
+            (secret, "PCI.DSS.321-SecretsManagerUsingKMSKey"),
         }
     )
 

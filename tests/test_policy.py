@@ -1,27 +1,88 @@
-"""The action catalogue: pure Python, no CDK."""
+"""The action catalogue and the policies it renders: pure Python, no CDK."""
 
 from __future__ import annotations
 
+import itertools
+import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from restore_permissions.policy import (
     KB1025_CORRECTIONS,
     KB1025_PUBLISHED_ACTIONS,
-    RESTORE_IDENTITY_GRANTS,
-    VM_IMPORT_ROLE_BUCKET_GRANTS,
-    VM_IMPORT_ROLE_GRANTS,
-    Grant,
+    REASONS,
+    VM_IMPORT_ROLE_REASONS,
+    Arns,
+    PolicyOptions,
+    PolicyProfile,
     Scope,
-    Source,
-    policy_statements,
+    StatementSpec,
+    identity_policy,
+    kb1025_corrected_actions,
+    kb1025_correction_notes,
+    render_statements,
+    vm_import_role_policy,
+    vm_import_trust_policy,
 )
 
 from .sources import KB1025_CORRECTED_ACTIONS, MSP360_BUCKET_ACTIONS, MSP360_OBJECT_ACTIONS
 
-IDENTITY_ACTIONS = {grant.action for grant in RESTORE_IDENTITY_GRANTS}
+ACCOUNT = "111122223333"
+KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def all_options() -> Iterator[PolicyOptions]:
+    """Every profile and option combination (regions: none, one, several)."""
+    for regions, tag, federation, email in itertools.product(
+        [(), ("eu-west-1",), ("us-east-1", "eu-central-1")],
+        [None, ("restore", "cloudberry")],
+        [False, True],
+        [False, True],
+    ):
+        yield PolicyOptions(
+            allowed_regions=regions,
+            instance_tag=tag,
+            federation=federation,
+            email_notifications=email,
+        )
+    for regions in [(), ("eu-west-1",), ("us-east-1", "eu-central-1")]:
+        yield PolicyOptions(profile=PolicyProfile.KB1025, allowed_regions=regions)
+
+
+def render(options: PolicyOptions, *, kms: bool = False, **arns: Any) -> dict[str, Any]:
+    arns.setdefault("account", ACCOUNT)
+    return identity_policy(
+        options,
+        Arns.for_buckets(
+            ["my-backups"],
+            kms_key_arns=[KEY] if kms else [],
+            regions=options.allowed_regions,
+            **arns,
+        ),
+    )
+
+
+def actions_of(document: dict[str, Any]) -> set[str]:
+    return {
+        action
+        for statement in document["Statement"]
+        for action in (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+    }
+
+
+def statement(document: dict[str, Any], sid: str) -> dict[str, Any]:
+    (found,) = [s for s in document["Statement"] if s["Sid"] == sid]
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def test_catalogue_imports_without_cdk() -> None:
@@ -39,34 +100,42 @@ def test_catalogue_imports_without_cdk() -> None:
     assert loaded.stdout.strip() == "[]"
 
 
-def test_every_kb1025_action_is_granted_once_corrected_and_deduplicated() -> None:
-    corrected = {KB1025_CORRECTIONS.get(action, action) for action in KB1025_PUBLISHED_ACTIONS}
-    assert corrected == KB1025_CORRECTED_ACTIONS
-    assert corrected <= IDENTITY_ACTIONS
-    assert (
-        len(KB1025_PUBLISHED_ACTIONS) - len(set(KB1025_PUBLISHED_ACTIONS)) == 2
-    )  # RunInstances, StartInstances
-
-
-@pytest.mark.parametrize(
-    "invalid", ["ami:ListRoles", "ami:CancelImportTasks", "ec2:CancelImportTasks"]
-)
-def test_invalid_kb1025_actions_are_not_granted(invalid: str) -> None:
-    assert invalid in KB1025_PUBLISHED_ACTIONS
-    assert invalid not in IDENTITY_ACTIONS
-    assert KB1025_CORRECTIONS[invalid] in IDENTITY_ACTIONS
-
-
-def test_corrections_target_the_real_actions() -> None:
+def test_kb1025_corrections() -> None:
+    assert set(kb1025_corrected_actions()) == KB1025_CORRECTED_ACTIONS
     assert dict(KB1025_CORRECTIONS) == {
         "ami:ListRoles": "iam:ListRoles",
         "ami:CancelImportTasks": "ec2:CancelImportTask",
         "ec2:CancelImportTasks": "ec2:CancelImportTask",
     }
+    assert kb1025_correction_notes() == [
+        "ami:ListRoles is not an IAM action; granted iam:ListRoles instead",
+        "ami:CancelImportTasks is not an IAM action; granted ec2:CancelImportTask instead",
+        "ec2:CancelImportTasks is not an IAM action; granted ec2:CancelImportTask instead",
+        "listed twice, granted once: ec2:RunInstances, ec2:StartInstances",
+    ]
 
 
-def test_no_service_wide_or_identity_writing_action_is_granted() -> None:
-    for action in IDENTITY_ACTIONS:
+@pytest.mark.parametrize("options", list(all_options()), ids=repr)
+def test_no_invalid_kb1025_action_in_any_combination(options: PolicyOptions) -> None:
+    granted = actions_of(render(options, kms=True))
+    assert not granted & set(KB1025_CORRECTIONS)
+    assert not any(action.startswith("ami:") for action in granted)
+
+
+def test_least_privilege_grants_kb1025_corrected_plus_describe_images() -> None:
+    granted = actions_of(render(PolicyOptions()))
+    assert (
+        granted
+        == KB1025_CORRECTED_ACTIONS
+        | {"ec2:DescribeImages"}
+        | MSP360_BUCKET_ACTIONS
+        | MSP360_OBJECT_ACTIONS
+    )
+
+
+def test_least_privilege_has_no_broad_actions() -> None:
+    document = render(PolicyOptions(), kms=True)
+    for action in actions_of(document):
         service, name = action.split(":")
         assert "*" not in name, action
         assert service not in ("ses", "sts"), action
@@ -74,68 +143,294 @@ def test_no_service_wide_or_identity_writing_action_is_granted() -> None:
             assert name.startswith("List"), action
 
 
-def test_s3_rights_are_msp360s_granular_list_on_bucket_and_objects() -> None:
-    by_scope: dict[Scope, set[str]] = {}
-    for grant in RESTORE_IDENTITY_GRANTS:
-        if grant.service == "s3":
-            by_scope.setdefault(grant.scope, set()).add(grant.action)
-    assert by_scope == {
-        Scope.ANY: {"s3:ListAllMyBuckets"},
-        Scope.BUCKET: MSP360_BUCKET_ACTIONS,
-        Scope.OBJECTS: MSP360_OBJECT_ACTIONS,
+def test_s3_rights_are_msp360s_granular_list() -> None:
+    document = render(PolicyOptions())
+    assert set(statement(document, "BackupBucket")["Action"]) == MSP360_BUCKET_ACTIONS
+    assert statement(document, "BackupBucket")["Resource"] == "arn:aws:s3:::my-backups"
+    assert set(statement(document, "BackupObjects")["Action"]) == MSP360_OBJECT_ACTIONS
+    assert statement(document, "BackupObjects")["Resource"] == "arn:aws:s3:::my-backups/*"
+
+
+def test_only_actions_without_resource_types_are_on_any_resource() -> None:
+    document = render(PolicyOptions(federation=True, email_notifications=True), kms=True)
+    on_any = {
+        action
+        for s in document["Statement"]
+        if s["Resource"] == "*"
+        for action in as_list(s["Action"])
+    }
+    # Typed from the Service Authorization Reference; the dataset test checks it too.
+    assert on_any == {
+        "ec2:DescribeAvailabilityZones",
+        "ec2:DescribeConversionTasks",
+        "ec2:DescribeImages",
+        "ec2:DescribeImportImageTasks",
+        "ec2:DescribeInstances",
+        "ec2:DescribeKeyPairs",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "iam:ListRoles",
+        "s3:ListAllMyBuckets",
     }
 
 
-def test_describe_images_is_added_from_the_vm_import_guide() -> None:
-    (grant,) = [g for g in RESTORE_IDENTITY_GRANTS if g.action == "ec2:DescribeImages"]
-    assert grant.source is Source.VM_IMPORT_GUIDE
-    assert "ec2:DescribeImages" not in KB1025_PUBLISHED_ACTIONS
+def test_scoped_ec2_arns_carry_partition_account_and_region() -> None:
+    document = render(PolicyOptions(allowed_regions=("eu-west-1",)), partition="aws-cn")
+    launch = statement(document, "Ec2Launch")
+    assert "arn:aws-cn:ec2:eu-west-1:111122223333:instance/*" in launch["Resource"]
+    # Images and snapshots have no account: a launch may use a public AMI.
+    assert "arn:aws-cn:ec2:eu-west-1::image/*" in launch["Resource"]
+    assert "arn:aws-cn:ec2:eu-west-1::snapshot/*" in launch["Resource"]
+    assert launch["Condition"] == {"StringEquals": {"aws:RequestedRegion": ["eu-west-1"]}}
+
+
+def test_several_regions_go_into_the_condition() -> None:
+    document = render(PolicyOptions(allowed_regions=("us-east-1", "eu-central-1", "us-east-1")))
+    for s in document["Statement"]:
+        actions = as_list(s["Action"])
+        if all(a.startswith("ec2:") for a in actions):
+            assert s["Condition"]["StringEquals"]["aws:RequestedRegion"] == [
+                "us-east-1",
+                "eu-central-1",
+            ]
+            assert all(r == "*" or r.startswith("arn:aws:ec2:*:") for r in as_list(s["Resource"]))
+        else:
+            assert "Condition" not in s, s["Sid"]
+
+
+def test_without_account_the_policy_variable_is_used() -> None:
+    document = identity_policy(PolicyOptions(), Arns.for_buckets(["my-backups"]))
+    assert (
+        "arn:aws:ec2:*:${aws:PrincipalAccount}:instance/*"
+        in statement(document, "Ec2Launch")["Resource"]
+    )
+
+
+def test_instance_tag_guard() -> None:
+    document = render(PolicyOptions(instance_tag=("restore", "cloudberry")))
+    create = statement(document, "Ec2CreateTagged")
+    assert create["Action"] == ["ec2:ImportImage", "ec2:RequestSpotInstances", "ec2:RunInstances"]
+    assert create["Condition"] == {"StringEquals": {"aws:RequestTag/restore": "cloudberry"}}
+    assert "arn:aws:ec2:*:111122223333:instance/*" in create["Resource"]
+    manage = statement(document, "Ec2ManageTagged")
+    assert {
+        "ec2:StartInstances",
+        "ec2:StopInstances",
+        "ec2:TerminateInstances",
+        "ec2:MonitorInstances",
+        "ec2:ModifyInstanceAttribute",
+        "ec2:CreateTags",
+    } <= set(manage["Action"])
+    assert manage["Condition"] == {"StringEquals": {"aws:ResourceTag/restore": "cloudberry"}}
+    tag_on_create = statement(document, "Ec2TagOnCreate")
+    assert tag_on_create["Condition"] == {
+        "StringEquals": {
+            "ec2:CreateAction": ["ImportImage", "RequestSpotInstances", "RunInstances"]
+        }
+    }
+    # Nothing grants a launch or instance control on instances without the tag.
+    for s in document["Statement"]:
+        if s["Sid"] in ("Ec2CreateTagged", "Ec2ManageTagged", "Ec2TagOnCreate"):
+            continue
+        if "arn:aws:ec2:*:111122223333:instance/*" in as_list(s["Resource"]):
+            pytest.fail(f"{s['Sid']} grants instances without the tag condition")
+    assert "ec2:ImportInstance" not in actions_of(document)
+
+
+def test_kb1025_profile_is_the_vendor_policy_bucket_scoped() -> None:
+    document = render(PolicyOptions(profile=PolicyProfile.KB1025))
+    assert statement(document, "Kb1025Bucket") == {
+        "Sid": "Kb1025Bucket",
+        "Effect": "Allow",
+        "Action": "s3:*",
+        "Resource": "arn:aws:s3:::my-backups",
+    }
+    assert statement(document, "Kb1025Objects")["Resource"] == "arn:aws:s3:::my-backups/*"
+    assert statement(document, "Kb1025Email")["Action"] == "ses:*"
+    assert statement(document, "Kb1025Federation")["Action"] == "sts:GetFederationToken"
+    ec2 = set(statement(document, "Kb1025Ec2")["Action"]) | set(
+        statement(document, "Kb1025Lists")["Action"]
+    )
+    assert ec2 == KB1025_CORRECTED_ACTIONS
+
+
+def test_opt_ins() -> None:
+    document = render(PolicyOptions(federation=True, email_notifications=True))
+    assert statement(document, "Federation") == {
+        "Sid": "Federation",
+        "Effect": "Allow",
+        "Action": "sts:GetFederationToken",
+        "Resource": "arn:aws:sts::111122223333:federated-user/*",
+    }
+    assert statement(document, "EmailNotifications")["Action"] == [
+        "ses:SendEmail",
+        "ses:SendRawEmail",
+    ]
+    assert (
+        statement(document, "EmailNotifications")["Resource"]
+        == "arn:aws:ses:*:111122223333:identity/*"
+    )
+
+
+@pytest.mark.parametrize("profile", list(PolicyProfile))
+def test_kms_actions_on_the_key_only(profile: PolicyProfile) -> None:
+    document = render(PolicyOptions(profile=profile), kms=True)
+    key = statement(document, "BackupKey")
+    assert key["Resource"] == KEY
+    assert set(key["Action"]) == {
+        "kms:CreateGrant",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+    }
+    role = vm_import_role_policy(
+        Arns.for_buckets(["my-backups"], account=ACCOUNT, kms_key_arns=[KEY])
+    )
+    assert statement(role, "BackupKey") == key
+
+
+def test_vm_import_role_policy_and_trust_follow_the_aws_guide() -> None:
+    role = vm_import_role_policy(Arns.for_buckets(["my-backups"], account=ACCOUNT))
+    assert [(s["Sid"], s["Action"], s["Resource"]) for s in role["Statement"]] == [
+        ("Ec2Describe", "ec2:Describe*", "*"),
+        (
+            "Ec2ImportSnapshots",
+            ["ec2:CopySnapshot", "ec2:ModifySnapshotAttribute", "ec2:RegisterImage"],
+            ["arn:aws:ec2:*::image/*", "arn:aws:ec2:*::snapshot/*"],
+        ),
+        ("BackupBucket", ["s3:GetBucketLocation", "s3:ListBucket"], "arn:aws:s3:::my-backups"),
+        ("BackupObjects", "s3:GetObject", "arn:aws:s3:::my-backups/*"),
+    ]
+    existing = vm_import_role_policy(
+        Arns.for_buckets(["my-backups"], account=ACCOUNT), existing_role=True
+    )
+    assert [s["Sid"] for s in existing["Statement"]] == ["BackupBucket", "BackupObjects"]
+    assert vm_import_trust_policy("aws", ACCOUNT)["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "vmie.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"sts:Externalid": "vmimport", "aws:SourceAccount": ACCOUNT},
+                "ArnLike": {"aws:SourceArn": f"arn:aws:vmie:*:{ACCOUNT}:*"},
+            },
+        }
+    ]
+
+
+@pytest.mark.parametrize("reasons", [REASONS, VM_IMPORT_ROLE_REASONS], ids=["identity", "vmimport"])
+def test_every_reason_is_one_line(reasons: dict[str, Any]) -> None:
+    for action, reason in reasons.items():
+        assert reason.why.strip() and "\n" not in reason.why, action
+        assert reason.why.endswith("."), action
+
+
+def test_an_action_without_a_reason_cannot_be_rendered() -> None:
+    with pytest.raises(KeyError, match="ec2:DeleteVpc"):
+        render_statements(
+            [StatementSpec("X", ("ec2:DeleteVpc",), (Scope.ANY,))], Arns.for_buckets(["b-1"])
+        )
+
+
+def test_largest_combination_fits_one_managed_policy() -> None:
+    # Every option, every commercial Region, the longest partition, a 63-character
+    # bucket name and a KMS key: IAM counts characters without whitespace.
+    regions = [
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "af-south-1",
+        "ap-east-1",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ca-central-1",
+        "ca-west-1",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-south-1",
+        "eu-south-2",
+        "eu-north-1",
+        "il-central-1",
+        "me-south-1",
+        "me-central-1",
+        "sa-east-1",
+        "mx-central-1",
+    ]
+    options = PolicyOptions(
+        allowed_regions=tuple(regions),
+        instance_tag=("restore-permissions/restored-by", "cloudberry-backup"),
+        federation=True,
+        email_notifications=True,
+    )
+    document = identity_policy(
+        options,
+        Arns.for_buckets(
+            ["b" * 63], partition="aws-us-gov", account=ACCOUNT, kms_key_arns=[KEY], regions=regions
+        ),
+    )
+    size = len("".join(json.dumps(document, separators=(",", ":")).split()))
+    assert size < 6144, size
 
 
 @pytest.mark.parametrize(
-    "grants", [RESTORE_IDENTITY_GRANTS, VM_IMPORT_ROLE_GRANTS], ids=["identity", "vmimport"]
+    ("options", "message"),
+    [
+        (
+            {"allowed_regions": ("us-east-1", "US-EAST-1")},
+            "allowed_regions contains 'US-EAST-1', which is not an AWS Region name "
+            "(for example 'us-east-1', 'eu-central-1', 'cn-north-1', 'us-gov-west-1')",
+        ),
+        (
+            {"profile": PolicyProfile.KB1025, "federation": True},
+            "federation is only valid with PolicyProfile.LEAST_PRIVILEGE: "
+            "PolicyProfile.KB1025 grants exactly what the vendor article grants",
+        ),
+        (
+            {"profile": PolicyProfile.KB1025, "instance_tag": ("a", "b")},
+            "instance_tag is only valid with PolicyProfile.LEAST_PRIVILEGE: "
+            "PolicyProfile.KB1025 grants exactly what the vendor article grants",
+        ),
+        (
+            {"instance_tag": ("aws:restore", "x")},
+            "instance_tag key 'aws:restore' is invalid: tag keys are 1 to 128 characters of "
+            "letters, digits, spaces and _.:/=+-@, and may not start with 'aws:'",
+        ),
+        (
+            {"instance_tag": ("restore", "x" * 257)},
+            f"instance_tag value '{'x' * 257}' is invalid: tag values are 0 to 256 "
+            "characters of letters, digits, spaces and _.:/=+-@",
+        ),
+        (
+            {"instance_tag": ("restore",)},
+            "instance_tag=('restore',) is invalid: use a (key, value) tuple",
+        ),
+        (
+            {"profile": "kb1025"},
+            "profile='kb1025' is invalid: use PolicyProfile.LEAST_PRIVILEGE or PolicyProfile.KB1025",
+        ),
+    ],
 )
-def test_every_grant_is_unique_and_has_a_one_line_reason(grants: tuple[Grant, ...]) -> None:
-    actions = [grant.action for grant in grants]
-    assert len(actions) == len(set(actions))
-    for grant in grants:
-        assert grant.reason.strip() and "\n" not in grant.reason, grant.action
-        assert grant.reason.endswith("."), grant.action
+def test_bad_options(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        PolicyOptions(**options)
+    assert str(error.value) == message
 
 
-def test_vm_import_role_grants_follow_the_aws_guide() -> None:
-    assert {(g.action, g.scope) for g in VM_IMPORT_ROLE_GRANTS} == {
-        ("s3:GetBucketLocation", Scope.BUCKET),
-        ("s3:ListBucket", Scope.BUCKET),
-        ("s3:GetObject", Scope.OBJECTS),
-        ("ec2:ModifySnapshotAttribute", Scope.ANY),
-        ("ec2:CopySnapshot", Scope.ANY),
-        ("ec2:RegisterImage", Scope.ANY),
-        ("ec2:Describe*", Scope.ANY),
-    }
-    assert {g.scope for g in VM_IMPORT_ROLE_BUCKET_GRANTS} == {Scope.BUCKET, Scope.OBJECTS}
-
-
-def test_policy_statements_group_by_scope_in_a_stable_order() -> None:
-    statements = policy_statements(
-        RESTORE_IDENTITY_GRANTS,
-        {
-            Scope.ANY: ["*"],
-            Scope.BUCKET: ["arn:aws:s3:::b1", "arn:aws:s3:::b2", "arn:aws:s3:::b1"],
-            Scope.OBJECTS: ["arn:aws:s3:::b1/*"],
-        },
-    )
-    assert [s["Sid"] for s in statements] == ["AnyResource", "BackupBucket", "BackupObjects"]
-    assert statements[1]["Resource"] == ["arn:aws:s3:::b1", "arn:aws:s3:::b2"]
-    assert statements[2]["Resource"] == "arn:aws:s3:::b1/*"
-    for statement in statements:
-        assert statement["Effect"] == "Allow"
-        actions = statement["Action"]
-        assert isinstance(actions, list) and actions == sorted(actions)
-
-
-def test_policy_statements_refuse_a_scope_without_resources() -> None:
-    with pytest.raises(ValueError, match="no resources given for scope BUCKET"):
-        policy_statements(
-            RESTORE_IDENTITY_GRANTS, {Scope.ANY: ["*"], Scope.BUCKET: [], Scope.OBJECTS: ["x"]}
-        )
+def test_published_actions_are_the_article_as_published() -> None:
+    assert len(KB1025_PUBLISHED_ACTIONS) == 24
+    assert KB1025_PUBLISHED_ACTIONS.count("ec2:RunInstances") == 2

@@ -113,7 +113,8 @@ def test_legacy_bucket_names_need_the_escape_hatch() -> None:
     statements = cdk.Stack.of(restore).resolve(restore.managed_policy.document.to_json())[
         "Statement"
     ]
-    assert statements[1]["Resource"] == {
+    (bucket_statement,) = [s for s in statements if s["Sid"] == "BackupBucket"]
+    assert bucket_statement["Resource"] == {
         "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":s3:::{legacy}"]]
     }
 
