@@ -3,6 +3,9 @@
 #   make test    install, lint, type-check and run the tests
 # Pass CDK context to synth with ARGS, e.g. make synth ARGS='-c bucket_name=my-backups'.
 
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
 PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -14,7 +17,7 @@ export PATH := $(BIN):$(PATH)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: install synth test lint unit snapshot-update clean
+.PHONY: install synth test lint unit snapshot-update docs clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -22,6 +25,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@# The editable install only adds the restore-permissions command; setuptools'
+	@# warnings about editable installs are noise, so its log shows only on failure.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . \
+		> $(VENV)/editable-install.log 2>&1 || { cat $(VENV)/editable-install.log; exit 1; }
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -49,6 +56,10 @@ test: lint unit
 # committing, and say in the commit message why each template changed.
 snapshot-update: install
 	$(BIN)/pytest --snapshot-update
+
+# Regenerates docs/permissions.md from the catalogue (a test fails when it is stale).
+docs: install
+	$(BIN)/python -m restore_permissions.docs > docs/permissions.md
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

