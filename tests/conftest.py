@@ -67,6 +67,18 @@ class Synthesized:
     def template(self) -> Template:
         return Template.from_json(self.template_json)
 
+    def policy_document(
+        self, owner: str = "identity", *, refs: Mapping[str, Any] | None = None
+    ) -> Any:
+        """The restore identity's ("identity") or the vmimport role's ("vmimport") managed
+        policy document; with ``refs``, references resolved (see :func:`resolve_cfn`)."""
+        (document,) = [
+            resource["Properties"]["PolicyDocument"]
+            for logical_id, resource in self.resources("AWS::IAM::ManagedPolicy").items()
+            if logical_id.startswith("VmImportServiceRole") == (owner == "vmimport")
+        ]
+        return document if refs is None else resolve_cfn(document, refs)
+
     def resources(self, resource_type: str) -> dict[str, Any]:
         return {
             logical_id: resource

@@ -1,0 +1,186 @@
+"""The restore-permissions command line: output, errors, parity with the templates, no CDK."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import KMS_KEY_ARN, PSEUDO, Synthesized, resolve_cfn
+
+ACCOUNT = PSEUDO["AWS::AccountId"]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "restore_permissions", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variant", "args"),
+    [
+        ("user_with_key", []),
+        ("kb1025", ["--profile", "kb1025"]),
+        (
+            "all_options",
+            [
+                "--region",
+                "us-east-1",
+                "--instance-tag",
+                "restore-permissions=restored",
+                "--federation",
+                "--email-notifications",
+                "--kms-key",
+                KMS_KEY_ARN,
+            ],
+        ),
+    ],
+)
+def test_policy_equals_the_synthesized_managed_policy(
+    examples: dict[str, Synthesized], variant: str, args: list[str]
+) -> None:
+    result = cli("policy", "--bucket", "my-backups", "--account", ACCOUNT, *args)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == examples[variant].policy_document(refs=PSEUDO)
+
+
+def test_vmimport_role_equals_the_synthesized_role(examples: dict[str, Synthesized]) -> None:
+    result = cli("vmimport-role", "--bucket", "my-backups", "--account", ACCOUNT)
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    synth = examples["user_with_key"]
+    (role,) = [
+        r
+        for r in synth.resources("AWS::IAM::Role").values()
+        if r["Properties"].get("RoleName") == "vmimport"
+    ]
+    assert printed["RoleName"] == "vmimport"
+    assert printed["AssumeRolePolicyDocument"] == resolve_cfn(
+        role["Properties"]["AssumeRolePolicyDocument"], PSEUDO
+    )
+    assert printed["PolicyDocument"] == synth.policy_document("vmimport", refs=PSEUDO)
+    existing = json.loads(
+        cli("vmimport-role", "--bucket", "my-backups", "--account", ACCOUNT, "--existing").stdout
+    )
+    assert existing == {
+        "PolicyDocument": examples["use_existing_vmimport"].policy_document("vmimport", refs=PSEUDO)
+    }
+
+
+def test_without_account_scoped_arns_use_the_principals_account() -> None:
+    document = json.loads(
+        cli("policy", "--bucket", "my-backups", "--partition", "aws-us-gov").stdout
+    )
+    resources = [
+        r
+        for s in document["Statement"]
+        for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+    ]
+    assert "arn:aws-us-gov:ec2:*:${aws:PrincipalAccount}:instance/*" in resources
+    assert "arn:aws-us-gov:s3:::my-backups" in resources
+    assert not [r for r in resources if r.startswith("arn:aws:")]
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        ([], "restore-permissions: error: the following arguments are required: command"),
+        (["policy"], "restore-permissions: error: the following arguments are required: --bucket"),
+        (
+            ["policy", "--bucket", "My_Bucket"],
+            "restore-permissions: error: argument --bucket: 'My_Bucket' is not a valid S3 bucket name: "
+            "it contains 'B', 'M', '_'; only lowercase letters, digits, '.' and '-' are allowed",
+        ),
+        (
+            ["policy", "--bucket", "b-1", "--account", "12345"],
+            "restore-permissions: error: argument --account: '12345' is not a 12-digit AWS account id",
+        ),
+        (
+            ["policy", "--bucket", "b-1", "--region", "Mars-1"],
+            "restore-permissions: error: allowed_regions contains 'Mars-1', which is not an AWS Region "
+            "name (for example 'us-east-1', 'eu-central-1', 'cn-north-1', 'us-gov-west-1')",
+        ),
+        (
+            ["policy", "--bucket", "b-1", "--instance-tag", "restore"],
+            "restore-permissions: error: argument --instance-tag: 'restore' is not KEY=VALUE",
+        ),
+        (
+            ["policy", "--bucket", "b-1", "--profile", "kb1025", "--email-notifications"],
+            "restore-permissions: error: email_notifications is only valid with "
+            "PolicyProfile.LEAST_PRIVILEGE: PolicyProfile.KB1025 grants exactly what the vendor article grants",
+        ),
+        (
+            ["policy", "--bucket", "b-1", "--partition", "aws-mars"],
+            "restore-permissions: error: argument --partition: invalid choice: 'aws-mars' "
+            "(choose from 'aws', 'aws-cn', 'aws-us-gov')",
+        ),
+        (
+            ["vmimport-role", "--bucket", "b-1", "--kms-key", "alias/backups"],
+            "restore-permissions: error: argument --kms-key: 'alias/backups' is not a KMS key ARN",
+        ),
+    ],
+)
+def test_bad_arguments_get_one_line_and_exit_2(args: list[str], error: str) -> None:
+    result = cli(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == error + "\n"
+
+
+def test_explain_formats() -> None:
+    table = cli("explain").stdout.splitlines()
+    assert table[0].split() == ["ACTION", "RESOURCE", "CONDITION", "WHY", "SOURCE"]
+    assert any(line.startswith("ec2:RunInstances ") and "ec2:instance" in line for line in table)
+    markdown = cli("explain", "--format", "markdown").stdout.splitlines()
+    assert markdown[0] == "| Action | Resource | Condition | Why | Source |"
+    records = json.loads(cli("explain", "--format", "json", "--profile", "kb1025").stdout)
+    s3_all = [record for record in records if record["action"] == "s3:*"]
+    assert [(r["statement"], r["resource_arns"]) for r in s3_all] == [
+        ("Kb1025Bucket", ["arn:PARTITION:s3:::BUCKET"]),
+        ("Kb1025Objects", ["arn:PARTITION:s3:::BUCKET/*"]),
+    ]
+    (ses,) = [record for record in records if record["action"] == "ses:*"]
+    assert ses["source"] == "CloudBerry KB 1025"
+    guarded = json.loads(
+        cli("explain", "--format", "json", "--instance-tag", "k=v", "--region", "eu-west-1").stdout
+    )
+    (run,) = [
+        r
+        for r in guarded
+        if r["action"] == "ec2:RunInstances" and r["statement"] == "Ec2CreateTagged"
+    ]
+    assert run["condition"] == "StringEquals aws:RequestedRegion, StringEquals aws:RequestTag/k"
+    assert run["resource_arns"][0] == "arn:PARTITION:ec2:REGION:ACCOUNT:instance/*"
+
+
+def test_cli_never_loads_cdk() -> None:
+    code = (
+        "import sys, contextlib, io\n"
+        "from restore_permissions.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    for args in (['policy', '--bucket', 'b-1'], ['vmimport-role', '--bucket', 'b-1'], ['explain']):\n"
+        "        main(args)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'aws_cdk', 'jsii', 'constructs', 'cdk_nag'}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_console_script_is_installed() -> None:
+    script = pathlib.Path(sys.executable).parent / "restore-permissions"
+    assert script.exists(), "make install installs the package with its console script"
+    result = subprocess.run(
+        [str(script), "policy", "--bucket", "b-1"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["Version"] == "2012-10-17"
