@@ -94,7 +94,9 @@ class RestorePermissionsStack(cdk.Stack):
 
         kms_key_arn = context.text("kms_key_arn")
         encryption_key = (
-            kms.Key.from_key_arn(self, "BackupKey", kms_key_arn) if kms_key_arn is not None else None
+            kms.Key.from_key_arn(self, "BackupKey", kms_key_arn)
+            if kms_key_arn is not None
+            else None
         )
 
         RestorePermissions(
