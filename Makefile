@@ -17,7 +17,7 @@ export PATH := $(BIN):$(PATH)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: install synth test lint unit snapshot-update docs clean
+.PHONY: install synth test lint unit snapshot-update docs deploy-local clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -57,9 +57,14 @@ test: lint unit
 snapshot-update: install
 	$(BIN)/pytest --snapshot-update
 
+# Deploys the example app (role mode) to moto_server on 127.0.0.1 with the real
+# CDK CLI, prints the outputs and stops the server. No AWS account needed.
+deploy-local: install
+	bash scripts/deploy-local.sh $(ARGS)
+
 # Regenerates docs/permissions.md from the catalogue (a test fails when it is stale).
 docs: install
 	$(BIN)/python -m restore_permissions.docs > docs/permissions.md
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out cdk.out.local .pytest_cache .mypy_cache .ruff_cache

@@ -24,7 +24,12 @@ from restore_permissions import RestorePermissions
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-CDK_JSON_CONTEXT: Mapping[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+#: cdk.json's context, plus what the CDK CLI itself passes to every app: path
+#: metadata (on by default; cdk.json may not set "aws:" keys).
+CDK_JSON_CONTEXT: Mapping[str, Any] = {
+    **json.loads((ROOT / "cdk.json").read_text())["context"],
+    "aws:cdk:enable-path-metadata": True,
+}
 
 BUCKET = "my-backups"
 KMS_KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -9,6 +9,8 @@ import pytest
 from cdk_nag import AwsSolutionsChecks
 
 from .conftest import ROOT, new_app
+from .test_evaluation import ROWS
+from .test_moto import ASSUME_ROWS, IDENTITY_CALLS
 
 EXAMPLES = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
 
@@ -35,3 +37,24 @@ def test_readme_example_synthesizes_and_passes_nag(code: str) -> None:
                 for v in report.violations
                 if "IAM" in v.rule_name or "SMG" in v.rule_name
             ]
+
+
+def evidence_table() -> str:
+    """The allowed/denied table of test_moto.py and test_evaluation.py, as the README shows it."""
+    lines = ["| Request | Who | Expected | Judged by |", "| --- | --- | --- | --- |"]
+    for call in IDENTITY_CALLS:
+        who = "user" if "AttachUserPolicy" in call.what else "user, role session"
+        lines.append(f"| `{call.what}` | {who} | {call.expected} | moto |")
+    for what, outcome in ASSUME_ROWS:
+        lines.append(f"| `sts:AssumeRole` with {what} | backup agent | {outcome} | moto |")
+    for variant, what, action, _resource, _context, allowed in ROWS:
+        lines.append(
+            f"| `{action}`: {what} | {variant} example | {'allowed' if allowed else 'denied'} | principalmapper |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def test_readme_shows_the_evidence_table_the_tests_run() -> None:
+    readme = (ROOT / "README.md").read_text()
+    start, end = "<!-- evidence-table:start -->\n", "<!-- evidence-table:end -->"
+    assert readme[readme.index(start) + len(start) : readme.index(end)] == evidence_table()
