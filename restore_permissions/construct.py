@@ -8,7 +8,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jsii
-from aws_cdk import Annotations, Aws, CfnOutput, Fn, SecretValue, Stack, Token
+from aws_cdk import (
+    Annotations,
+    Aws,
+    CfnOutput,
+    Fn,
+    IStableStringProducer,
+    Lazy,
+    SecretValue,
+    Stack,
+    Token,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -24,13 +34,19 @@ from .policy import (
     identity_statements,
     kb1025_correction_notes,
 )
-from .rendered_policy import RenderedPolicy
+from .rendered_policy import PolicySet
 from .vm_import import VmImportRole, VmImportServiceRole
 
 # IAM user and role names (IAM quotas page).
 _PRINCIPAL_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 # sts:ExternalId (STS AssumeRole API reference).
 _EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
+
+
+#: IAM's default quota of managed policies per user, group or role.
+DEFAULT_MAX_MANAGED_POLICIES = 10
+#: IAM's highest quota of managed policies per user, group or role.
+MAX_MANAGED_POLICIES = 20
 
 
 class PrincipalType(enum.Enum):
@@ -86,7 +102,9 @@ class RestorePermissions(Construct):
     never to an output.
 
     :param bucket: the backup bucket: an ``s3.IBucket`` (imported, or created in
-        the same stack) or a bucket name, which the construct imports.
+        the same stack) or a bucket name. Give ``bucket``, ``buckets`` or both.
+    :param buckets: more backup buckets for the same identity; add others later
+        with :meth:`add_bucket`. Default: none.
     :param principal_type: USER or ROLE. Default: USER.
     :param create_access_key: create an access key for the user and store it in a
         Secrets Manager secret. USER only. Default: True for USER.
@@ -117,6 +135,10 @@ class RestorePermissions(Construct):
         letters, underscores, up to 255 characters). Default: False.
     :param secret_encryption_key: customer-managed KMS key for the access-key
         secret. Default: the AWS managed key ``aws/secretsmanager``.
+    :param max_managed_policies: how many managed policies the identity (and the
+        vmimport role) may hold: 1 to 20. Past 6,144 characters the statements
+        are split over more policies; past this number synth fails. Default: 10,
+        IAM's default quota (raise the quota before raising this).
     """
 
     def __init__(
@@ -124,7 +146,8 @@ class RestorePermissions(Construct):
         scope: Construct,
         id: str,
         *,
-        bucket: s3.IBucket | str,
+        bucket: s3.IBucket | str | None = None,
+        buckets: Sequence[s3.IBucket | str] | None = None,
         principal_type: PrincipalType = PrincipalType.USER,
         create_access_key: bool | None = None,
         access_key_serial: int | None = None,
@@ -141,9 +164,11 @@ class RestorePermissions(Construct):
         create_outputs: bool = True,
         legacy_bucket_name: bool = False,
         secret_encryption_key: kms.IKey | None = None,
+        max_managed_policies: int = DEFAULT_MAX_MANAGED_POLICIES,
     ) -> None:
+        all_buckets = _check_buckets(bucket, buckets, legacy=legacy_bucket_name)
+        _check_max_managed_policies(max_managed_policies)
         create_access_key = _check_props(
-            bucket=bucket,
             principal_type=principal_type,
             create_access_key=create_access_key,
             access_key_serial=access_key_serial,
@@ -151,7 +176,6 @@ class RestorePermissions(Construct):
             external_id=external_id,
             principal_name=principal_name,
             vm_import_role=vm_import_role,
-            legacy_bucket_name=legacy_bucket_name,
             secret_encryption_key=secret_encryption_key,
         )
         self.options = _policy_options(
@@ -164,19 +188,20 @@ class RestorePermissions(Construct):
         super().__init__(scope, id)
         self.principal_type = principal_type
 
-        self.managed_policy = iam.ManagedPolicy(
-            self,
-            "Policy",
-            description="Restore image-based backups as EC2 instances (restore-permissions)",
-        )
-        #: Every managed policy the identity holds (one today).
-        self.managed_policies: list[iam.ManagedPolicy] = [self.managed_policy]
-        self._policy = RenderedPolicy(self.managed_policy, profile=profile)
-        self._buckets: list[_BucketArns] = []
-
         self.group: iam.Group | None = None
-        self.user: iam.User | None = None
         self.role: iam.Role | None = None
+        self.managed_policy = self._new_policy("Policy")
+        self._policies = PolicySet(
+            self,
+            self.managed_policy,
+            new_policy=self._new_policy,
+            profile=profile,
+            max_policies=max_managed_policies,
+        )
+        self._buckets: list[_BucketArns] = []
+        self._legacy_bucket_name = legacy_bucket_name
+
+        self.user: iam.User | None = None
         self.access_key: iam.AccessKey | None = None
         self.access_key_secret: secretsmanager.Secret | None = None
         identity: iam.IPrincipal
@@ -214,7 +239,7 @@ class RestorePermissions(Construct):
         #: The account's vmimport role (created or imported), or None with VmImportRole.NONE.
         self.vm_import_role: iam.IRole | None = self._vm_import.role if self._vm_import else None
 
-        self._add_bucket(self._bucket_arns(bucket, encryption_key))
+        self._add_buckets([self._bucket_arns(b, encryption_key) for b in all_buckets])
         if profile is PolicyProfile.KB1025:
             Annotations.of(self).add_warning_v2(
                 "restore-permissions:kb1025-corrections",
@@ -229,23 +254,57 @@ class RestorePermissions(Construct):
         """The user or role; grants to it land in the construct's managed policy."""
         return self._grant_principal
 
-    def _add_bucket(self, bucket: _BucketArns) -> None:
-        self._buckets.append(bucket)
+    @property
+    def managed_policies(self) -> list[iam.ManagedPolicy]:
+        """Every managed policy of the identity. More than one only when the
+        statements pass 6,144 characters; the extra ones appear at synth."""
+        return list(self._policies.policies)
+
+    def add_bucket(
+        self, bucket: s3.IBucket | str, *, encryption_key: kms.IKey | None = None
+    ) -> None:
+        """Let the identity (and the vmimport role) restore from one more bucket.
+
+        Logical ids do not change, so a deployed stack updates in place.
+        ``encryption_key`` defaults to the bucket's ``encryption_key``.
+        """
+        (checked,) = _check_buckets(bucket, None, legacy=self._legacy_bucket_name)
+        self._add_buckets([self._bucket_arns(checked, encryption_key)])
+
+    def _new_policy(self, id: str) -> iam.ManagedPolicy:
+        policy = iam.ManagedPolicy(
+            self,
+            id,
+            description="Restore image-based backups as EC2 instances (restore-permissions)",
+        )
+        # Attached from the policy's side (ManagedPolicy.Groups/Roles) rather
+        # than the role's ManagedPolicyArns.
+        if self.group is not None:
+            policy.attach_to_group(self.group)
+        if self.role is not None:
+            policy.attach_to_role(self.role)
+        return policy
+
+    def _add_buckets(self, buckets: list[_BucketArns]) -> None:
+        self._buckets.extend(buckets)
         kms_key_arns = list(dict.fromkeys(b.kms_key_arn for b in self._buckets if b.kms_key_arn))
-        stack = Stack.of(self)
         arns = Arns(
             partition=Aws.PARTITION,
-            account=stack.account,
+            account=Stack.of(self).account,
             bucket_arns=[b.bucket_arn for b in self._buckets],
             object_arns=[b.objects_arn for b in self._buckets],
             kms_key_arns=kms_key_arns,
             regions=self.options.allowed_regions,
         )
-        self._policy.sync(
+        self._policies.render_from(
             identity_statements(self.options, kms=bool(kms_key_arns)), arns, self.options
         )
+        _check_policy_count(self._policies, "the restore identity", len(self._buckets))
         if self._vm_import is not None:
-            self._vm_import.add_bucket(bucket.bucket_arn, bucket.objects_arn, bucket.kms_key_arn)
+            self._vm_import.add_buckets(
+                [(b.bucket_arn, b.objects_arn, b.kms_key_arn) for b in buckets],
+                max_policies=self._policies.max_policies,
+            )
 
     def _bucket_arns(
         self, bucket: s3.IBucket | str, encryption_key: kms.IKey | None
@@ -305,7 +364,8 @@ class RestorePermissions(Construct):
         CfnOutput(
             self,
             "ManagedPolicyArns",
-            value=Fn.join(",", [policy.managed_policy_arn for policy in self.managed_policies]),
+            # Lazy: the extra policies of a split appear at synth.
+            value=Lazy.string(_PolicyArns(self)),
             description="Comma-separated ARNs of the restore managed policies",
         )
         if self.access_key is not None and self.access_key_secret is not None:
@@ -330,9 +390,21 @@ class RestorePermissions(Construct):
             )
 
 
+@jsii.implements(IStableStringProducer)
+class _PolicyArns:
+    """The policies' ARNs, comma-separated; read at synth, when a split has happened."""
+
+    def __init__(self, restore: RestorePermissions) -> None:
+        self._restore = restore
+
+    def produce(self) -> str:
+        return Fn.join(
+            ",", [policy.managed_policy_arn for policy in self._restore.managed_policies]
+        )
+
+
 def _check_props(
     *,
-    bucket: s3.IBucket | str,
     principal_type: PrincipalType,
     create_access_key: bool | None,
     access_key_serial: int | None,
@@ -340,7 +412,6 @@ def _check_props(
     external_id: str | None,
     principal_name: str | None,
     vm_import_role: VmImportRole,
-    legacy_bucket_name: bool,
     secret_encryption_key: kms.IKey | None,
 ) -> bool:
     """Check the props before any child is created; return create_access_key resolved."""
@@ -353,7 +424,6 @@ def _check_props(
             f"vm_import_role={vm_import_role!r} is invalid: use VmImportRole.CREATE, "
             "VmImportRole.USE_EXISTING or VmImportRole.NONE"
         )
-    _check_bucket(bucket, legacy=legacy_bucket_name)
 
     is_role = principal_type is PrincipalType.ROLE
     if is_role:
@@ -448,14 +518,62 @@ def _policy_options(
     )
 
 
-def _check_bucket(bucket: s3.IBucket | str, *, legacy: bool) -> None:
+def _check_max_managed_policies(value: int) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 1 <= value <= MAX_MANAGED_POLICIES
+    ):
+        raise ValueError(
+            f"max_managed_policies={value!r} is invalid: IAM allows 1 to {MAX_MANAGED_POLICIES} "
+            f"managed policies per user, group or role ({DEFAULT_MAX_MANAGED_POLICIES} by default)"
+        )
+
+
+def _check_policy_count(policies: PolicySet, whose: str, buckets: int) -> None:
+    """Fail at construction when the buckets cannot fit the allowed managed policies."""
+    # Each bucket adds at most two ARNs of 83 characters and their punctuation:
+    # while that cannot pass the limit, skip the estimate (it renders everything).
+    if 6144 + buckets * 2 * 86 <= policies.max_policies * 6000:
+        return
+    needed = policies.estimate_policies()
+    if needed > policies.max_policies:
+        raise ValueError(
+            f"{policies.owner.node.path}: {buckets} buckets need about {needed} managed policies of "
+            f"6,144 characters for {whose}, more than max_managed_policies={policies.max_policies}. "
+            "Spread the buckets over several RestorePermissions (one per customer), or raise "
+            f"max_managed_policies (at most {MAX_MANAGED_POLICIES}) after raising the IAM quota "
+            "'Managed policies per user, group or role'."
+        )
+
+
+def _check_buckets(
+    bucket: s3.IBucket | str | None, buckets: Sequence[s3.IBucket | str] | None, *, legacy: bool
+) -> list[s3.IBucket | str]:
+    if isinstance(buckets, (str, bytes)):
+        raise ValueError(
+            f"buckets={buckets!r} is invalid: pass a list of buckets, for example [{buckets!r}]"
+        )
+    listed = list(buckets or [])
+    if bucket is None and not listed:
+        raise ValueError(
+            "bucket or buckets is required: pass the backup bucket (an s3.IBucket or its name)"
+        )
+    if bucket is not None:
+        _check_bucket(bucket, "bucket", legacy=legacy)
+    for index, item in enumerate(listed):
+        _check_bucket(item, f"buckets[{index}]", legacy=legacy)
+    return ([bucket] if bucket is not None else []) + listed
+
+
+def _check_bucket(bucket: s3.IBucket | str, argument: str, *, legacy: bool) -> None:
     if isinstance(bucket, str):
-        argument, name = "bucket", bucket
+        name = bucket
     elif hasattr(bucket, "bucket_arn"):  # IBucket is a Protocol without runtime checks
-        argument, name = "bucket.bucket_name", bucket.bucket_name
+        argument, name = f"{argument}.bucket_name", bucket.bucket_name
     else:
         raise ValueError(
-            f"bucket={bucket!r} is invalid: pass an aws_s3.IBucket or a bucket name (str)"
+            f"{argument}={bucket!r} is invalid: pass an aws_s3.IBucket or a bucket name (str)"
         )
     if Token.is_unresolved(name):
         return  # known at deploy time only; CloudFormation checks it there

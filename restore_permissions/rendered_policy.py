@@ -1,44 +1,116 @@
-"""A customer-managed policy rendered from the catalogue, that can grow."""
+"""Customer-managed policies rendered from the catalogue, split to fit IAM's quota."""
 
 from __future__ import annotations
 
+import functools
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import jsii
+from aws_cdk import Annotations, Aspects, IAspect, Stack
 from aws_cdk import aws_iam as iam
+from constructs import Construct, IConstruct
 
 from . import nag
 from .policy import (
+    MANAGED_POLICY_LIMIT,
+    PLANNING_MARGIN,
     WILDCARD_ACTION_REASONS,
     Arns,
     PolicyOptions,
     PolicyProfile,
     StatementSpec,
+    plan_documents,
     render_statements,
+    statement_size,
     wildcard_resource_reason,
 )
 
+#: The longest value each pseudo parameter takes ("aws-us-gov", an account id, a Region).
+_PSEUDO_LENGTHS = {
+    "AWS::Partition": 10,
+    "AWS::AccountId": 12,
+    "AWS::Region": 14,
+    "AWS::URLSuffix": 16,
+}
+#: A value nothing is known about: the longest bucket ARN ("arn:aws-us-gov:s3:::" and 63).
+_UNKNOWN_LENGTH = 83
+_TOKEN = re.compile(r"\$\{Token\[[^\]]+\]\}")
 
-class RenderedPolicy:
-    """Keeps an ``iam.ManagedPolicy`` in step with catalogue statements.
 
-    :meth:`sync` renders statement specs and merges them by Sid: a new Sid adds
-    a statement, a known one gains the resources it lacks. Statements only
-    grow, so buckets and keys can be added after construction. The cdk-nag
-    acknowledgments follow what was rendered.
+class DeployedLength:
+    """Measures strings as CloudFormation will deploy them, tokens included (cached)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+        self._tokens: dict[str, int] = {}
+
+    def __call__(self, value: str) -> int:
+        if "${Token[" not in value:
+            return len(value)
+        length = len(_TOKEN.sub("", value))
+        for token in _TOKEN.findall(value):
+            if token not in self._tokens:
+                self._tokens[token] = _estimate(self._stack.resolve(token))
+            length += self._tokens[token]
+        return length
+
+
+def _estimate(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return _PSEUDO_LENGTHS.get(value["Ref"], _UNKNOWN_LENGTH)
+        if "Fn::Join" in value:
+            delimiter, parts = value["Fn::Join"]
+            return sum(_estimate(part) for part in parts) + len(delimiter) * max(len(parts) - 1, 0)
+    return _UNKNOWN_LENGTH
+
+
+@dataclass
+class _Rendering:
+    specs: list[StatementSpec]
+    arns: Arns
+    options: PolicyOptions | None
+    vm_import_role: bool
+
+
+class PolicySet:
+    """The managed policies of one identity (or of the vmimport role).
+
+    The owner says what to render with :meth:`render_from`; the statements are
+    placed at synth time, when every bucket is known, by an aspect on the
+    owner. They fill the first policy and, past IAM's 6,144 characters, more
+    policies that ``new_policy`` attaches (ids ``Policy2``, ``Policy3``...), so
+    logical ids stay stable as buckets are added. Grants added to the first
+    policy count against its room. The cdk-nag acknowledgments of each policy
+    follow the wildcards it holds.
     """
 
-    def __init__(self, policy: iam.ManagedPolicy, *, profile: PolicyProfile) -> None:
-        self.policy = policy
+    def __init__(
+        self,
+        owner: Construct,
+        first: iam.ManagedPolicy,
+        *,
+        new_policy: Callable[[str], iam.ManagedPolicy],
+        profile: PolicyProfile,
+        max_policies: int,
+    ) -> None:
+        self.owner = owner
+        self.policies = [first]
+        self._new_policy = new_policy
         self._profile = profile
-        self._statements: dict[str, iam.PolicyStatement] = {}
-        self._resources: dict[str, list[str]] = {}
-        self._wildcard_resources: dict[str, str] = {}
-        self._wildcard_actions: set[str] = set()
-        policy.node.add_validation(
-            nag.WildcardAcknowledgments(policy, self._justified_resources, self._justified_actions)
-        )
+        self.max_policies = max_policies
+        self._rendering: _Rendering | None = None
+        self._finalized = False
+        Aspects.of(owner).add(_PlaceStatements(self))
 
-    def sync(
+    def render_from(
         self,
         specs: list[StatementSpec],
         arns: Arns,
@@ -46,34 +118,95 @@ class RenderedPolicy:
         *,
         vm_import_role: bool = False,
     ) -> None:
-        rendered = render_statements(specs, arns, options, vm_import_role=vm_import_role)
-        for spec, statement in zip(specs, rendered, strict=True):
-            resources = _as_list(statement["Resource"])
+        """What to render at synth time (the latest call wins)."""
+        if self._finalized:
+            raise ValueError(
+                f"{self.owner.node.path}: buckets can no longer be added once the app is synthesized"
+            )
+        self._rendering = _Rendering(specs, arns, options, vm_import_role)
+
+    def estimate_policies(self) -> int:
+        """How many managed policies the current rendering needs (a close upper estimate)."""
+        rendering = self._require_rendering()
+        statements = render_statements(
+            rendering.specs,
+            rendering.arns,
+            rendering.options,
+            vm_import_role=rendering.vm_import_role,
+        )
+        length = DeployedLength(Stack.of(self.owner))
+        total = sum(statement_size(s, length) + 1 for s in statements)
+        room = MANAGED_POLICY_LIMIT - PLANNING_MARGIN - 64
+        return max(1, math.ceil(total / room))
+
+    def _require_rendering(self) -> _Rendering:
+        if self._rendering is None:
+            raise ValueError(f"{self.owner.node.path}: nothing to render")
+        return self._rendering
+
+    def place_statements(self) -> None:
+        if self._finalized:
+            return
+        self._finalized = True
+        rendering = self._require_rendering()
+        stack = Stack.of(self.owner)
+        length = DeployedLength(stack)
+        statements = render_statements(
+            rendering.specs,
+            rendering.arns,
+            rendering.options,
+            vm_import_role=rendering.vm_import_role,
+        )
+        reasons = self._wildcard_reasons(rendering)
+        # Statements granted through grant_principal already sit in the first policy.
+        granted = stack.resolve(self.policies[0].document.to_json()) or {}
+        reserved = sum(
+            len(json.dumps(s, separators=(",", ":"))) + 1 for s in granted.get("Statement", [])
+        )
+        documents = plan_documents(statements, length=length, reserved=reserved)
+        if len(documents) > self.max_policies:
+            Annotations.of(self.owner).add_error(
+                f"{len(documents)} managed policies are needed, more than max_managed_policies="
+                f"{self.max_policies}: spread the buckets over several RestorePermissions, or raise "
+                "max_managed_policies (at most 20, after raising the IAM quota)"
+            )
+        while len(self.policies) < len(documents):
+            self.policies.append(self._new_policy(f"Policy{len(self.policies) + 1}"))
+        for policy, document in zip(self.policies, documents, strict=False):
+            for statement in document:
+                policy.add_statements(iam.PolicyStatement.from_json(statement))
+            held = [r for s in document for r in _as_list(s["Resource"])]
+            actions = sorted({a for s in document for a in _as_list(s["Action"]) if "*" in a})
+            justified_resources = [(r, reasons[r]) for r in dict.fromkeys(held) if r in reasons]
+            justified_actions = [(a, WILDCARD_ACTION_REASONS[a]) for a in actions]
+            policy.node.add_validation(
+                nag.WildcardAcknowledgments(
+                    policy,
+                    functools.partial(list, justified_resources),
+                    functools.partial(list, justified_actions),
+                )
+            )
+
+    def _wildcard_reasons(self, rendering: _Rendering) -> dict[str, str]:
+        reasons: dict[str, str] = {}
+        for spec in rendering.specs:
             for scope in spec.scopes:
-                for resource in arns.resources(scope):
-                    self._wildcard_resources.setdefault(
+                for resource in rendering.arns.resources(scope):
+                    reasons.setdefault(
                         resource, wildcard_resource_reason(scope, profile=self._profile)
                     )
-            self._wildcard_actions.update(a for a in _as_list(statement["Action"]) if "*" in a)
-            existing = self._statements.get(spec.sid)
-            if existing is None:
-                self._statements[spec.sid] = iam.PolicyStatement.from_json(statement)
-                self._resources[spec.sid] = list(resources)
-                self.policy.add_statements(self._statements[spec.sid])
-                continue
-            new = [r for r in resources if r not in self._resources[spec.sid]]
-            if new:
-                existing.add_resources(*new)
-                self._resources[spec.sid].extend(new)
-
-    def _justified_resources(self) -> list[tuple[str, str]]:
-        return list(self._wildcard_resources.items())
-
-    def _justified_actions(self) -> list[tuple[str, str]]:
-        return [
-            (action, WILDCARD_ACTION_REASONS[action]) for action in sorted(self._wildcard_actions)
-        ]
+        return reasons
 
 
-def _as_list(value: Any) -> list[str]:
-    return list(value) if isinstance(value, list) else [value]
+@jsii.implements(IAspect)
+class _PlaceStatements:
+    def __init__(self, policy_set: PolicySet) -> None:
+        self._policy_set = policy_set
+
+    def visit(self, node: IConstruct) -> None:
+        if node is self._policy_set.owner:
+            self._policy_set.place_statements()
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -16,7 +16,7 @@ from .policy import (
     vm_import_role_statements,
     vm_import_trust_conditions,
 )
-from .rendered_policy import RenderedPolicy
+from .rendered_policy import PolicySet
 
 
 class VmImportRole(enum.Enum):
@@ -80,23 +80,38 @@ class VmImportServiceRole(Construct):
             )
         else:
             self.role = iam.Role.from_role_name(self, "Role", VM_IMPORT_ROLE_NAME)
-        self.policy = iam.ManagedPolicy(
+        self.policy = self._new_policy("Policy")
+        self.policies = PolicySet(
             self,
-            "Policy",
-            roles=[self.role],
-            description="Lets VM Import/Export read the backup buckets (restore-permissions)",
+            self.policy,
+            new_policy=self._new_policy,
+            profile=PolicyProfile.LEAST_PRIVILEGE,
+            max_policies=1,
         )
-        self._rendered = RenderedPolicy(self.policy, profile=PolicyProfile.LEAST_PRIVILEGE)
         self._bucket_arns: list[str] = []
         self._object_arns: list[str] = []
         self._kms_key_arns: list[str] = []
 
-    def add_bucket(self, bucket_arn: str, objects_arn: str, kms_key_arn: str | None = None) -> None:
-        """Let VM Import/Export read the disk images in one more bucket (and use its key)."""
-        self._bucket_arns.append(bucket_arn)
-        self._object_arns.append(objects_arn)
-        if kms_key_arn is not None and kms_key_arn not in self._kms_key_arns:
-            self._kms_key_arns.append(kms_key_arn)
+    def _new_policy(self, id: str) -> iam.ManagedPolicy:
+        return iam.ManagedPolicy(
+            self,
+            id,
+            roles=[self.role],
+            description="Lets VM Import/Export read the backup buckets (restore-permissions)",
+        )
+
+    def add_buckets(self, buckets: list[tuple[str, str, str | None]], *, max_policies: int) -> None:
+        """Let VM Import/Export read the disk images in more buckets (and use their keys).
+
+        Each item is ``(bucket ARN, objects ARN, KMS key ARN or None)``. The
+        role may hold as many policies as the largest ``max_policies`` given.
+        """
+        for bucket_arn, objects_arn, kms_key_arn in buckets:
+            self._bucket_arns.append(bucket_arn)
+            self._object_arns.append(objects_arn)
+            if kms_key_arn is not None and kms_key_arn not in self._kms_key_arns:
+                self._kms_key_arns.append(kms_key_arn)
+        self.policies.max_policies = max(self.policies.max_policies, max_policies)
         arns = Arns(
             partition=Aws.PARTITION,
             account=Stack.of(self).account,
@@ -104,7 +119,7 @@ class VmImportServiceRole(Construct):
             object_arns=self._object_arns,
             kms_key_arns=self._kms_key_arns,
         )
-        self._rendered.sync(
+        self.policies.render_from(
             vm_import_role_statements(
                 existing_role=self.mode is VmImportRole.USE_EXISTING, kms=bool(self._kms_key_arns)
             ),

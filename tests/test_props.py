@@ -12,7 +12,7 @@ from aws_cdk import aws_s3 as s3
 
 from restore_permissions import PrincipalType, RestorePermissions, VmImportRole
 
-from .conftest import new_app
+from .conftest import new_app, synthesize
 
 LEGACY_HINT = (
     " If this is a legacy bucket created in us-east-1 before 1 March 2018 (uppercase letters, "
@@ -110,9 +110,8 @@ def test_legacy_bucket_names_need_the_escape_hatch() -> None:
         bucket=legacy,
     )
     restore = build(bucket=legacy, legacy_bucket_name=True)
-    statements = cdk.Stack.of(restore).resolve(restore.managed_policy.document.to_json())[
-        "Statement"
-    ]
+    stack = cdk.Stack.of(restore)
+    statements = synthesize(cdk.App.of(stack), stack).policy_document()["Statement"]  # type: ignore[arg-type]
     (bucket_statement,) = [s for s in statements if s["Sid"] == "BackupBucket"]
     assert bucket_statement["Resource"] == {
         "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":s3:::{legacy}"]]
