@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from . import nag
 from .bucket_names import LEGACY_HINT, bucket_name_problem, is_legacy_only
@@ -185,6 +186,13 @@ class RestorePermissions(Construct):
             federation=federation,
             email_notifications=email_notifications,
         )
+        if vm_import_role is not VmImportRole.NONE:
+            VmImportServiceRole.check_mode(scope, vm_import_role)
+        if create_outputs:
+            with_key = principal_type is PrincipalType.USER and create_access_key
+            # Name and ARN, policy ARNs, and the key id and secret ARN, and the vmimport ARN.
+            count = 3 + 2 * with_key + (vm_import_role is not VmImportRole.NONE)
+            _reserve_outputs(Stack.of(scope), f"{scope.node.path}/{id}", count)
         super().__init__(scope, id)
         self.principal_type = principal_type
 
@@ -334,24 +342,21 @@ class RestorePermissions(Construct):
                 "secretAccessKey": self.access_key.secret_access_key,
             },
         )
-        for finding in nag.SECRET_ROTATION_FINDINGS:
-            nag.acknowledge(
-                self.access_key_secret,
-                finding,
-                "The secret holds an IAM access key that CloudFormation creates; rotate it by "
-                "changing access_key_serial and redeploying, which replaces the key and this "
-                "secret's value together. A Secrets Manager rotation schedule would change the "
-                "key behind the backup tool's back.",
-            )
+        rotation = (
+            "The secret holds an IAM access key that CloudFormation creates; rotate it by "
+            "changing access_key_serial and redeploying, which replaces the key and this "
+            "secret's value together. A Secrets Manager rotation schedule would change the "
+            "key behind the backup tool's back."
+        )
+        findings = dict.fromkeys(nag.SECRET_ROTATION_FINDINGS, rotation)
         if encryption_key is None:
-            for finding in nag.SECRET_KMS_FINDINGS:
-                nag.acknowledge(
-                    self.access_key_secret,
-                    finding,
-                    "Encrypted with the AWS managed key aws/secretsmanager by default; pass "
-                    "secret_encryption_key to use a customer managed key, and this "
-                    "acknowledgment is not added.",
-                )
+            findings |= dict.fromkeys(
+                nag.SECRET_KMS_FINDINGS,
+                "Encrypted with the AWS managed key aws/secretsmanager by default; pass "
+                "secret_encryption_key to use a customer managed key, and this "
+                "acknowledgment is not added.",
+            )
+        nag.acknowledge(self.access_key_secret, findings)
 
     def _create_outputs(self) -> None:
         if self.user is not None:
@@ -388,6 +393,46 @@ class RestorePermissions(Construct):
                 value=self.vm_import_role.role_arn,
                 description="VM Import/Export service role ARN",
             )
+
+
+#: CloudFormation's quota of outputs per stack.
+MAX_STACK_OUTPUTS = 200
+# Outputs the RestorePermissions of each stack have added.
+_outputs_by_stack: weakref.WeakKeyDictionary[Stack, int] = weakref.WeakKeyDictionary()
+
+
+def _reserve_outputs(stack: Stack, path: str, count: int) -> None:
+    """Fail at construction before the RestorePermissions of a stack pass 200 outputs."""
+    if stack not in _outputs_by_stack:
+        _outputs_by_stack[stack] = 0
+        stack.node.add_validation(_OutputLimit(stack))
+    total = _outputs_by_stack[stack] + count
+    if total > MAX_STACK_OUTPUTS:
+        raise ValueError(
+            f"create_outputs=True would give stack {stack.node.path!r} {total} outputs; "
+            f"CloudFormation allows {MAX_STACK_OUTPUTS} per stack. Pass create_outputs=False to "
+            f"{path!r} and the RestorePermissions after it, or spread them over "
+            "more stacks."
+        )
+    _outputs_by_stack[stack] = total
+
+
+@jsii.implements(IValidation)
+class _OutputLimit:
+    """Counts every output of the stack at synth, the application's own included."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+
+    def validate(self) -> list[str]:
+        count = sum(1 for c in self._stack.node.find_all() if isinstance(c, CfnOutput))
+        if count <= MAX_STACK_OUTPUTS:
+            return []
+        return [
+            f"stack {self._stack.node.path!r} has {count} outputs; CloudFormation allows "
+            f"{MAX_STACK_OUTPUTS}. Pass create_outputs=False to some RestorePermissions, or "
+            "spread them over more stacks."
+        ]
 
 
 @jsii.implements(IStableStringProducer)

@@ -12,11 +12,13 @@ the ids are computed in a ``node.add_validation`` hook, not in a constructor.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import jsii
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct, IValidation
+
+from .tokens import ResolvedTokens
 
 #: Finding ids of rules that cdk-nag reports on the access-key secret.
 SECRET_ROTATION_FINDINGS = (
@@ -66,15 +68,26 @@ def flatten_cfn_reference(reference: object) -> str:
     return json.dumps(reference, separators=(",", ":"))
 
 
-def acknowledge(scope: IConstruct, finding_id: str, reason: str) -> None:
-    """Acknowledge one exact cdk-nag finding on ``scope`` and its children."""
-    Validations.of(scope).acknowledge(Acknowledgment(id=finding_id, reason=reason))
+def acknowledge(scope: IConstruct, findings: Mapping[str, str]) -> None:
+    """Acknowledge exact cdk-nag findings (id -> reason) on ``scope`` and its children."""
+    if findings:
+        Validations.of(scope).acknowledge(
+            *(Acknowledgment(id=finding, reason=reason) for finding, reason in findings.items())
+        )
 
 
-def wildcard_resource_finding(stack: Stack, resource: str) -> str | None:
-    """The AwsSolutions-IAM5 finding id for ``resource`` as ``stack`` renders it, if it has a wildcard."""
-    flat = flatten_cfn_reference(stack.resolve(resource))
-    return f"AwsSolutions-IAM5[Resource::{flat}]" if "*" in flat else None
+class Flattener:
+    """Flattens resource strings as cdk-nag does, resolving each distinct token once."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+        self._tokens = ResolvedTokens(stack, flatten_cfn_reference)
+
+    def __call__(self, resource: str) -> str:
+        literal, _ = self._tokens.split(resource)
+        if "${" in literal:  # Fn::Sub syntax: let CDK resolve the whole string
+            return flatten_cfn_reference(self._stack.resolve(resource))
+        return self._tokens.substitute(resource, str)
 
 
 @jsii.implements(IValidation)
@@ -98,17 +111,21 @@ class WildcardAcknowledgments:
         self._actions = actions
 
     def validate(self) -> list[str]:
-        stack = Stack.of(self._policy)
+        flatten = Flattener(Stack.of(self._policy))
+        findings: dict[str, str] = {}
         for resource, reason in self._resources():
-            finding = wildcard_resource_finding(stack, resource)
-            if finding is not None:
-                acknowledge(self._policy, finding, reason)
+            if "*" not in resource:
+                continue  # a token never resolves to a wildcard
+            flat = flatten(resource)
+            if "*" in flat:
+                findings.setdefault(f"AwsSolutions-IAM5[Resource::{flat}]", reason)
         full_access = []
         for action, reason in self._actions():
-            acknowledge(self._policy, f"AwsSolutions-IAM5[Action::{action}]", reason)
+            findings[f"AwsSolutions-IAM5[Action::{action}]"] = reason
             if action.endswith(":*"):
                 full_access.append(reason)
         if full_access:
             for finding in FULL_ACCESS_FINDINGS:
-                acknowledge(self._policy, finding, " ".join(full_access))
+                findings[finding] = " ".join(full_access)
+        acknowledge(self._policy, findings)
         return []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,7 @@ from .policy import (
     statement_size,
     wildcard_resource_reason,
 )
+from .tokens import ResolvedTokens
 
 #: The longest value each pseudo parameter takes ("aws-us-gov", an account id, a Region).
 _PSEUDO_LENGTHS = {
@@ -39,25 +39,19 @@ _PSEUDO_LENGTHS = {
 }
 #: A value nothing is known about: the longest bucket ARN ("arn:aws-us-gov:s3:::" and 63).
 _UNKNOWN_LENGTH = 83
-_TOKEN = re.compile(r"\$\{Token\[[^\]]+\]\}")
 
 
 class DeployedLength:
-    """Measures strings as CloudFormation will deploy them, tokens included (cached)."""
+    """Measures strings as CloudFormation will deploy them, tokens included."""
 
     def __init__(self, stack: Stack) -> None:
-        self._stack = stack
-        self._tokens: dict[str, int] = {}
+        self._tokens = ResolvedTokens(stack, _estimate)
 
     def __call__(self, value: str) -> int:
         if "${Token[" not in value:
             return len(value)
-        length = len(_TOKEN.sub("", value))
-        for token in _TOKEN.findall(value):
-            if token not in self._tokens:
-                self._tokens[token] = _estimate(self._stack.resolve(token))
-            length += self._tokens[token]
-        return length
+        literal, lengths = self._tokens.split(value)
+        return len(literal) + sum(lengths)
 
 
 def _estimate(value: Any) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from aws_cdk import Aws, Stack
+from aws_cdk import Annotations, Aws, Stack, Stage, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -43,31 +43,82 @@ class VmImportServiceRole(Construct):
 
     @classmethod
     def of(cls, scope: Construct, mode: VmImportRole) -> VmImportServiceRole:
-        """The stack's singleton for ``mode``; raises ValueError if the stack uses another mode."""
+        """The stack's singleton for ``mode``; raises ValueError if the stack uses another mode.
+
+        With CREATE, when another stack of the same app already creates the
+        role in the same account, this stack attaches its policy to that role
+        and deploys after that stack, instead of creating a second role.
+        """
         stack = Stack.of(scope)
         existing = stack.node.try_find_child(cls.CONSTRUCT_ID)
         if existing is None:
-            return cls(stack, cls.CONSTRUCT_ID, mode=mode)
+            owner = cls._creator_in_other_stack(stack) if mode is VmImportRole.CREATE else None
+            return cls(stack, cls.CONSTRUCT_ID, mode=mode, role_created_by=owner)
         if not isinstance(existing, VmImportServiceRole):
             raise ValueError(
                 f"stack {stack.node.path!r} already has a child named {cls.CONSTRUCT_ID!r} "
                 "that is not the vmimport role singleton"
             )
-        if existing.mode is not mode:
+        cls.check_mode(scope, mode)
+        return existing
+
+    @classmethod
+    def check_mode(cls, scope: Construct, mode: VmImportRole) -> None:
+        """Raise ValueError if the stack's singleton exists with another mode."""
+        stack = Stack.of(scope)
+        existing = stack.node.try_find_child(cls.CONSTRUCT_ID)
+        if isinstance(existing, VmImportServiceRole) and existing.mode is not mode:
             raise ValueError(
                 f"vm_import_role={mode} conflicts with vm_import_role={existing.mode} used by "
                 f"another RestorePermissions in stack {stack.node.path!r}: the stack has one "
                 f"{VM_IMPORT_ROLE_NAME!r} role, so all of its RestorePermissions must use the same mode"
             )
-        return existing
 
-    def __init__(self, scope: Construct, id: str, *, mode: VmImportRole) -> None:
+    @classmethod
+    def _creator_in_other_stack(cls, stack: Stack) -> Stack | None:
+        """Another stack of this app that creates the role in the same account, if any."""
+        stage = Stage.of(stack)
+        if stage is None:
+            return None
+        for other in stage.node.children:
+            if other is stack or not isinstance(other, Stack):
+                continue
+            singleton = other.node.try_find_child(cls.CONSTRUCT_ID)
+            if (
+                not isinstance(singleton, VmImportServiceRole)
+                or singleton.role_created_by is not None
+            ):
+                continue
+            if singleton.mode is not VmImportRole.CREATE:
+                continue
+            if Token.is_unresolved(stack.account) or Token.is_unresolved(other.account):
+                Annotations.of(stack).add_warning_v2(
+                    "restore-permissions:vmimport-twice",
+                    f"Stacks {other.node.path!r} and {stack.node.path!r} both create the "
+                    f"{VM_IMPORT_ROLE_NAME!r} role, and their account is only known at deploy "
+                    "time. If they deploy to one account, the second deploy fails: give the "
+                    "stacks an explicit env account (they then share the role), or use "
+                    "VmImportRole.USE_EXISTING in one of them.",
+                )
+                return None
+            if stack.account == other.account:
+                return other
+        return None
+
+    def __init__(
+        self, scope: Construct, id: str, *, mode: VmImportRole, role_created_by: Stack | None = None
+    ) -> None:
         super().__init__(scope, id)
         if mode is VmImportRole.NONE:
             raise ValueError("VmImportServiceRole is not created for VmImportRole.NONE")
         self.mode = mode
+        #: The stack that creates the role, when it is not this one.
+        self.role_created_by = role_created_by
         stack = Stack.of(self)
-        if mode is VmImportRole.CREATE:
+        if role_created_by is not None:
+            # The role comes from that stack: deploy after it.
+            stack.add_dependency(role_created_by, f"it creates the {VM_IMPORT_ROLE_NAME!r} role")
+        if mode is VmImportRole.CREATE and role_created_by is None:
             self.role: iam.IRole = iam.Role(
                 self,
                 "Role",
@@ -121,7 +172,9 @@ class VmImportServiceRole(Construct):
         )
         self.policies.render_from(
             vm_import_role_statements(
-                existing_role=self.mode is VmImportRole.USE_EXISTING, kms=bool(self._kms_key_arns)
+                existing_role=self.role_created_by is not None
+                or self.mode is VmImportRole.USE_EXISTING,
+                kms=bool(self._kms_key_arns),
             ),
             arns,
             vm_import_role=True,

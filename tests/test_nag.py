@@ -79,7 +79,7 @@ def test_two_constructs_in_one_stack_pass(
 def without_acknowledgments(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Record the construct's acknowledgments instead of adding them."""
     recorded: list[str] = []
-    monkeypatch.setattr(nag, "acknowledge", lambda scope, finding, reason: recorded.append(finding))
+    monkeypatch.setattr(nag, "acknowledge", lambda scope, findings: recorded.extend(findings))
     yield recorded
 
 
@@ -114,10 +114,11 @@ def spied_acknowledgments(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tupl
     recorded: list[tuple[str, str]] = []
     original = nag.acknowledge
 
-    def spy(scope: object, finding: str, reason: str) -> None:
-        recorded.append((scope.node.path, finding))  # type: ignore[attr-defined]
-        assert len(reason) > 40, finding
-        original(scope, finding, reason)  # type: ignore[arg-type]
+    def spy(scope: object, findings: dict[str, str]) -> None:
+        for finding, reason in findings.items():
+            recorded.append((scope.node.path, finding))  # type: ignore[attr-defined]
+            assert len(reason) > 40, finding
+        original(scope, findings)  # type: ignore[arg-type]
 
     monkeypatch.setattr(nag, "acknowledge", spy)
     yield recorded

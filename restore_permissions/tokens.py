@@ -1,0 +1,41 @@
+"""Measuring and flattening strings that contain CDK tokens, one jsii call per distinct token."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from aws_cdk import Stack
+
+T = TypeVar("T")
+
+#: How CDK encodes a token inside a string.
+TOKEN = re.compile(r"\$\{Token\[[^\]]+\]\}")
+
+
+class ResolvedTokens(Generic[T]):
+    """Maps each distinct token in strings to ``convert(stack.resolve(token))``, cached.
+
+    A string's tokens resolve to the parts of the ``Fn::Join`` CloudFormation
+    gets, so a per-token result combined with the literal text describes the
+    whole string, with one jsii call per distinct token rather than per string.
+    """
+
+    def __init__(self, stack: Stack, convert: Callable[[Any], T]) -> None:
+        self._stack = stack
+        self._convert = convert
+        self._cache: dict[str, T] = {}
+
+    def of(self, token: str) -> T:
+        if token not in self._cache:
+            self._cache[token] = self._convert(self._stack.resolve(token))
+        return self._cache[token]
+
+    def split(self, value: str) -> tuple[str, list[T]]:
+        """The literal text of ``value`` without its tokens, and what its tokens map to."""
+        return TOKEN.sub("", value), [self.of(token) for token in TOKEN.findall(value)]
+
+    def substitute(self, value: str, render: Callable[[T], str]) -> str:
+        """``value`` with each token replaced by ``render`` of what it maps to."""
+        return TOKEN.sub(lambda match: render(self.of(match.group(0))), value)
