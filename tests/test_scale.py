@@ -1,0 +1,332 @@
+"""Many buckets, many customers: splitting, limits, stable logical ids, a shared vmimport role."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Annotations, Match
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from restore_permissions import PrincipalType, RestorePermissions, VmImportRole
+
+from .conftest import PSEUDO, Synthesized, new_app, resolve_cfn, synthesize, synthesize_stack
+
+# The longest partition name: policies must fit wherever they are deployed.
+GOV = {**PSEUDO, "AWS::Partition": "aws-us-gov"}
+
+
+def names(count: int) -> list[str]:
+    return [f"customer-{i:04d}-backups" for i in range(count)]
+
+
+def documents(synth: Synthesized, prefix: str) -> dict[str, dict[str, Any]]:
+    """Resolved policy documents of the policies whose logical id starts with ``prefix``."""
+    return {
+        logical_id: resolve_cfn(resource["Properties"]["PolicyDocument"], GOV)
+        for logical_id, resource in synth.resources("AWS::IAM::ManagedPolicy").items()
+        if logical_id.startswith(prefix)
+    }
+
+
+def resources_of(docs: dict[str, dict[str, Any]], sid_prefix: str) -> list[str]:
+    return [
+        resource
+        for document in docs.values()
+        for statement in document["Statement"]
+        if re.fullmatch(sid_prefix + r"\d*", statement.get("Sid", ""))
+        for resource in (
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
+    ]
+
+
+def iam_size(document: dict[str, Any]) -> int:
+    return len("".join(json.dumps(document, separators=(",", ":")).split()))
+
+
+def test_bucket_buckets_and_add_bucket_all_reach_both_policies() -> None:
+    def build(stack: cdk.Stack) -> None:
+        restore = RestorePermissions(
+            stack, "Restore", bucket="bucket-a", buckets=["bucket-b", "bucket-c"]
+        )
+        restore.add_bucket("bucket-d")
+
+    synth = synthesize_stack(build)
+    expected = [f"arn:aws-us-gov:s3:::bucket-{x}" for x in "abcd"]
+    assert sorted(resources_of(documents(synth, "RestorePolicy"), "BackupBucket")) == expected
+    assert sorted(resources_of(documents(synth, "VmImportServiceRole"), "BackupBucket")) == expected
+    assert sorted(resources_of(documents(synth, "RestorePolicy"), "BackupObjects")) == [
+        f"{a}/*" for a in expected
+    ]
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({}, "bucket or buckets is required: pass the backup bucket (an s3.IBucket or its name)"),
+        (
+            {"buckets": "bucket-a"},
+            "buckets='bucket-a' is invalid: pass a list of buckets, for example ['bucket-a']",
+        ),
+        (
+            {"buckets": ["bucket-a", "Bucket_B"]},
+            "buckets[1]='Bucket_B' is not a valid S3 bucket name: it contains 'B', '_'; only lowercase "
+            "letters, digits, '.' and '-' are allowed. If this is a legacy bucket created in us-east-1 "
+            "before 1 March 2018 (uppercase letters, underscores, up to 255 characters), pass "
+            "legacy_bucket_name=True.",
+        ),
+        (
+            {"bucket": "bucket-a", "max_managed_policies": 21},
+            "max_managed_policies=21 is invalid: IAM allows 1 to 20 managed policies per user, group "
+            "or role (10 by default)",
+        ),
+        (
+            {"bucket": "bucket-a", "max_managed_policies": 0},
+            "max_managed_policies=0 is invalid: IAM allows 1 to 20 managed policies per user, group "
+            "or role (10 by default)",
+        ),
+    ],
+)
+def test_bad_bucket_lists_and_limits(props: dict[str, Any], message: str) -> None:
+    stack = cdk.Stack(new_app(), "Test")
+    with pytest.raises(ValueError) as error:
+        RestorePermissions(stack, "Restore", **props)
+    assert str(error.value) == message
+    assert stack.node.try_find_child("Restore") is None
+
+
+def test_add_bucket_checks_the_name() -> None:
+    restore = RestorePermissions(cdk.Stack(new_app(), "Test"), "Restore", bucket="bucket-a")
+    with pytest.raises(ValueError) as error:
+        restore.add_bucket("s3://bucket-b")
+    assert str(error.value) == (
+        "bucket='s3://bucket-b' is not a valid S3 bucket name: it is a URL; pass the bucket name "
+        "alone (for example 'bucket-b')."
+    )
+
+
+@pytest.fixture(scope="module")
+def three_hundred_buckets() -> Synthesized:
+    return synthesize_stack(lambda stack: RestorePermissions(stack, "Restore", buckets=names(300)))
+
+
+def test_policies_split_to_fit_the_quota(three_hundred_buckets: Synthesized) -> None:
+    synth = three_hundred_buckets
+    identity = documents(synth, "RestorePolicy")
+    vmimport = documents(synth, "VmImportServiceRole")
+    assert len(identity) > 1 and len(vmimport) > 1
+    for document in [*identity.values(), *vmimport.values()]:
+        assert iam_size(document) <= 6144
+    expected = sorted(f"arn:aws-us-gov:s3:::{n}" for n in names(300))
+    for docs in (identity, vmimport):
+        assert sorted(resources_of(docs, "BackupBucket")) == expected
+        assert sorted(resources_of(docs, "BackupObjects")) == [f"{a}/*" for a in expected]
+        sids = [s["Sid"] for d in docs.values() for s in d["Statement"]]
+        assert len(sids) == len(set(sids))  # parts are numbered
+
+
+def test_split_policies_are_all_attached_and_output(three_hundred_buckets: Synthesized) -> None:
+    synth = three_hundred_buckets
+    group = next(iter(synth.resources("AWS::IAM::Group")))
+    identity = {
+        k: v
+        for k, v in synth.resources("AWS::IAM::ManagedPolicy").items()
+        if k.startswith("RestorePolicy")
+    }
+    paths = sorted(p["Metadata"]["aws:cdk:path"] for p in identity.values())
+    assert paths == sorted(
+        ["Test/Restore/Policy/Resource"]
+        + [f"Test/Restore/Policy{i}/Resource" for i in range(2, len(identity) + 1)]
+    )
+    for policy in identity.values():
+        assert policy["Properties"]["Groups"] == [{"Ref": group}]
+    (output,) = [
+        o
+        for o in synth.template_json["Outputs"].values()
+        if o["Description"].startswith("Comma-separated")
+    ]
+    assert output["Value"] == {"Fn::Join": [",", [{"Ref": logical_id} for logical_id in identity]]}
+
+
+@pytest.mark.parametrize(
+    "pack", [AwsSolutionsChecks, NIST80053R5Checks, HIPAASecurityChecks, PCIDSS321Checks]
+)
+def test_split_policies_pass_the_four_packs(three_hundred_buckets: Synthesized, pack: Any) -> None:
+    assert [v.rule_name for v in pack().validate_scope(three_hundred_buckets.app).violations] == []
+
+
+def test_too_many_buckets_for_the_policy_quota_fail_at_construction() -> None:
+    stack = cdk.Stack(new_app(), "Test")
+    with pytest.raises(ValueError) as error:
+        RestorePermissions(stack, "Restore", buckets=names(1000))
+    assert re.fullmatch(
+        r"Test/Restore: 1000 buckets need about (1[1-9]) managed policies of 6,144 characters for the "
+        r"restore identity, more than max_managed_policies=10\. Spread the buckets over several "
+        r"RestorePermissions \(one per customer\), or raise max_managed_policies \(at most 20\) after "
+        r"raising the IAM quota 'Managed policies per user, group or role'\.",
+        str(error.value),
+    ), str(error.value)
+
+
+def test_a_thousand_buckets_fit_twenty_policies() -> None:
+    synth = synthesize_stack(
+        lambda stack: RestorePermissions(
+            stack, "Restore", buckets=names(1000), max_managed_policies=20
+        )
+    )
+    for prefix in ("RestorePolicy", "VmImportServiceRole"):
+        docs = documents(synth, prefix)
+        assert 10 < len(docs) <= 20
+        assert max(iam_size(d) for d in docs.values()) <= 6144
+        assert len(resources_of(docs, "BackupObjects")) == 1000
+
+
+def test_outputs_past_200_fail_before_the_construct_is_added() -> None:
+    stack = cdk.Stack(new_app(), "Test")
+    for i in range(33):  # 6 outputs each: user, policy, key, secret and vmimport
+        RestorePermissions(stack, f"Customer{i}", bucket=f"customer-{i}-backups")
+    with pytest.raises(ValueError) as error:
+        RestorePermissions(stack, "Customer33", bucket="customer-33-backups")
+    assert str(error.value) == (
+        "create_outputs=True would give stack 'Test' 204 outputs; CloudFormation allows 200 per stack. "
+        "Pass create_outputs=False to 'Test/Customer33' and the RestorePermissions after it, or spread "
+        "them over more stacks."
+    )
+    assert stack.node.try_find_child("Customer33") is None
+    RestorePermissions(stack, "Customer33", bucket="customer-33-backups", create_outputs=False)
+
+
+def test_the_applications_own_outputs_count_too() -> None:
+    app = new_app()
+    stack = cdk.Stack(app, "Test")
+    for i in range(200):
+        cdk.CfnOutput(stack, f"Mine{i}", value="x")
+    RestorePermissions(stack, "Restore", bucket="my-backups")
+    with pytest.raises(
+        RuntimeError, match=r"stack 'Test' has 206 outputs; CloudFormation allows 200\."
+    ):
+        app.synth()
+
+
+def test_past_500_resources_the_user_meets_cdks_error() -> None:
+    # About five resources per user-mode construct: 101 customers pass the limit.
+    app = new_app()
+    stack = cdk.Stack(app, "Test")
+    for i in range(101):
+        RestorePermissions(
+            stack, f"Customer{i}", bucket=f"customer-{i}-backups", create_outputs=False
+        )
+    with pytest.raises(RuntimeError) as error:
+        app.synth()
+    assert "Number of resources in stack 'Test': 508 is greater than allowed maximum of 500" in str(
+        error.value
+    )
+
+
+def test_role_mode_fits_100_customers_in_one_stack() -> None:
+    def build(stack: cdk.Stack) -> None:
+        for i in range(100):
+            RestorePermissions(
+                stack,
+                f"Customer{i}",
+                bucket=f"customer-{i}-backups",
+                principal_type=PrincipalType.ROLE,
+                assumed_by=cdk.aws_iam.AccountPrincipal("111122223333"),
+                external_id=f"customer-{i}",
+                create_outputs=False,
+            )
+
+    synth = synthesize_stack(build)
+    roles = synth.resources("AWS::IAM::Role")
+    policies = synth.resources("AWS::IAM::ManagedPolicy")
+    assert len(roles) == 100 + 1  # one role per customer, one vmimport
+    assert len([p for p in policies if p.startswith("Customer")]) == 100
+    assert len(synth.template_json["Resources"]) == len(roles) + len(policies) < 500
+
+
+def add_bucket_stacks() -> tuple[Synthesized, Synthesized]:
+    def build(extra: bool) -> Synthesized:
+        def fill(stack: cdk.Stack) -> None:
+            restore = RestorePermissions(stack, "Restore", bucket="customer-a-backups")
+            if extra:
+                restore.add_bucket("customer-b-backups")
+
+        return synthesize_stack(fill)
+
+    return build(False), build(True)
+
+
+def test_adding_a_bucket_keeps_every_logical_id(snapshot: SnapshotAssertion) -> None:
+    before, after = add_bucket_stacks()
+    kinds = {k: v["Type"] for k, v in before.template_json["Resources"].items()}
+    assert {k: v["Type"] for k, v in after.template_json["Resources"].items()} == kinds
+    # Only the two policies change, and only by the new bucket's ARNs.
+    changed = [
+        k
+        for k in kinds
+        if before.template_json["Resources"][k] != after.template_json["Resources"][k]
+    ]
+    assert sorted(changed) == sorted(before.resources("AWS::IAM::ManagedPolicy"))
+    json_snapshot = snapshot.use_extension(JSONSnapshotExtension)
+    assert before.template_json == json_snapshot(name="before")
+    assert after.template_json == json_snapshot(name="after")
+
+
+def test_stacks_of_one_account_share_the_vmimport_role() -> None:
+    app = new_app()
+    env = cdk.Environment(account="111122223333", region="us-east-1")
+    first = cdk.Stack(app, "CustomersA", env=env)
+    second = cdk.Stack(app, "CustomersB", env=env)
+    other_account = cdk.Stack(
+        app, "CustomersC", env=cdk.Environment(account="444455556666", region="us-east-1")
+    )
+    for stack in (first, second, other_account):
+        RestorePermissions(stack, "Restore", bucket=f"{stack.stack_name.lower()}-backups")
+    templates = {
+        s.stack_name: synthesize(app, s).template_json for s in (first, second, other_account)
+    }
+
+    def vmimport_roles(template: dict[str, Any]) -> int:
+        return sum(
+            1
+            for r in template["Resources"].values()
+            if r.get("Properties", {}).get("RoleName") == "vmimport"
+        )
+
+    assert [
+        vmimport_roles(templates[name]) for name in ("CustomersA", "CustomersB", "CustomersC")
+    ] == [1, 0, 1]
+    assert first in second.dependencies and first not in other_account.dependencies
+    (policy,) = [
+        r
+        for k, r in templates["CustomersB"]["Resources"].items()
+        if k.startswith("VmImportServiceRolePolicy")
+    ]
+    assert policy["Properties"]["Roles"] == ["vmimport"]
+    assert [s["Sid"] for s in policy["Properties"]["PolicyDocument"]["Statement"]] == [
+        "BackupBucket",
+        "BackupObjects",
+    ]
+
+
+def test_env_agnostic_stacks_that_both_create_vmimport_get_a_warning() -> None:
+    app = new_app()
+    first, second = cdk.Stack(app, "CustomersA"), cdk.Stack(app, "CustomersB")
+    RestorePermissions(first, "Restore", bucket="a-backups")
+    RestorePermissions(second, "Restore", bucket="b-backups", vm_import_role=VmImportRole.CREATE)
+    synthesize(app, second)
+    Annotations.from_stack(second).has_warning(
+        "/CustomersB",
+        Match.string_like_regexp(
+            "Stacks 'CustomersA' and 'CustomersB' both create the 'vmimport' role"
+        ),
+    )
+    Annotations.from_stack(first).has_no_warning("*", Match.any_value())
