@@ -40,7 +40,7 @@ synth: install
 	rm -rf cdk.out
 	$(CDK) synth --quiet $(ARGS)
 	@echo "cdk-nag AwsSolutions checks passed. Templates:"
-	@ls -1 $(CURDIR)/cdk.out/*.template.json
+	@find $(CURDIR)/cdk.out -name '*.template.json' | sort
 
 lint: install
 	$(BIN)/ruff check .

@@ -24,7 +24,17 @@ kms_key_arn           KMS key that encrypts the backups                      non
 federation            grant sts:GetFederationToken (true/false)             false
 email_notifications   grant ses:SendEmail/SendRawEmail (true/false)         false
 stack_name            CloudFormation stack name                              RestorePermissions
+bucket_prefix         per-account bucket: PREFIX + account id (for rollouts) none
+rollout               ``stackset``: roll out to AWS Organizations OUs        off
+target_ous            rollout: comma-separated OU (or root) ids              required
+regions               rollout: the one Region the stacks go to               required
 ====================  =====================================================  ==============
+
+With ``-c rollout=stackset``, the app holds the member stack (in stage
+``Member``, without a bootstrap check) and ``RestorePermissionsStackSet``, a
+service-managed StackSet that deploys the member template to every account of
+the OUs: ``cdk deploy RestorePermissionsStackSet -c rollout=stackset ...`` from
+the management (or a delegated administrator) account.
 """
 
 from __future__ import annotations
@@ -45,9 +55,12 @@ from restore_permissions.bucket_names import (
     CONSTRAINT_DESCRIPTION,
     MAX_LENGTH,
     MIN_LENGTH,
+    bucket_name_problem,
 )
+from restore_permissions.rollout import OrganizationRollout
 
 DEFAULT_STACK_NAME = "RestorePermissions"
+STACKSET_STACK_NAME = "RestorePermissionsStackSet"
 
 
 class RestorePermissionsStack(cdk.Stack):
@@ -63,6 +76,19 @@ class RestorePermissionsStack(cdk.Stack):
         )
         context = _Context(self)
         bucket_name = context.text("bucket_name")
+        bucket_prefix = context.text("bucket_prefix")
+        if bucket_prefix is not None:
+            if bucket_name is not None:
+                raise ValueError(
+                    "context bucket_name and bucket_prefix exclude each other: give one"
+                )
+            problem = bucket_name_problem(bucket_prefix + "123456789012")
+            if problem is not None:
+                raise ValueError(
+                    f"context bucket_prefix={bucket_prefix!r} is invalid: with an account id "
+                    f"appended, {problem}"
+                )
+            bucket_name = bucket_prefix + cdk.Aws.ACCOUNT_ID
         if bucket_name is None:
             # One template for console users too: CloudFormation checks the
             # name against the same rules the construct applies at synth.
@@ -175,10 +201,48 @@ def build_app(context: Mapping[str, Any] | None = None) -> cdk.App:
     """The example app. ``cdk synth`` passes context through the environment;
     tests pass cdk.json's context (and variant options) here."""
     app = cdk.App(context=dict(context) if context is not None else None)
-    stack_name = app.node.try_get_context("stack_name") or DEFAULT_STACK_NAME
-    RestorePermissionsStack(app, stack_name)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
+    stack_name = app.node.try_get_context("stack_name") or DEFAULT_STACK_NAME
+    rollout = _Context(app).text("rollout")
+    if rollout is None:
+        RestorePermissionsStack(app, stack_name)
+    elif rollout == "stackset":
+        _stackset_rollout(app, stack_name)
+    else:
+        raise ValueError(f"context rollout={rollout!r} is invalid: use stackset, or leave it out")
     return app
+
+
+def _stackset_rollout(app: cdk.App, stack_name: str) -> None:
+    context = _Context(app)
+    target_ous = context.items("target_ous")
+    regions = context.items("regions")
+    if not target_ous:
+        raise ValueError("context target_ous is required with rollout=stackset: ou-...,ou-...")
+    if not regions or len(regions) != 1:
+        raise ValueError(
+            f"context regions={context.text('regions')!r} is invalid: name exactly one Region. "
+            "IAM is global, so a second Region would create a second vmimport role and fail; "
+            "restrict the EC2 calls with allowed_regions instead"
+        )
+    # Member accounts are not CDK-bootstrapped: no bootstrap version check.
+    member = RestorePermissionsStack(
+        cdk.Stage(app, "Member"),
+        stack_name,
+        synthesizer=cdk.DefaultStackSynthesizer(generate_bootstrap_version_rule=False),
+    )
+    rollout_stack = cdk.Stack(
+        app,
+        STACKSET_STACK_NAME,
+        description="Rolls restore-permissions out to AWS Organizations OUs (restore-permissions)",
+    )
+    OrganizationRollout(
+        rollout_stack,
+        "Rollout",
+        member=member,
+        organizational_unit_ids=target_ous,
+        region=regions[0],
+    )
 
 
 if __name__ == "__main__":

@@ -488,7 +488,8 @@ _OBJECT_ACTIONS = (
     "s3:RestoreObject",
 )
 
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+#: An AWS Region name (us-east-1, cn-north-1, us-gov-west-1, ...).
+REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _TAG_KEY = re.compile(r"[\w.:/=+@ -]{1,128}", re.ASCII)
 _TAG_VALUE = re.compile(r"[\w.:/=+@ -]{0,256}", re.ASCII)
 
@@ -520,7 +521,7 @@ class PolicyOptions:
             )
         object.__setattr__(self, "allowed_regions", tuple(dict.fromkeys(self.allowed_regions)))
         for region in self.allowed_regions:
-            if region not in self.skip_check and not _REGION.fullmatch(region):
+            if region not in self.skip_check and not REGION_NAME.fullmatch(region):
                 raise ValueError(
                     f"allowed_regions contains {region!r}, which is not an AWS Region name "
                     "(for example 'us-east-1', 'eu-central-1', 'cn-north-1', 'us-gov-west-1')"

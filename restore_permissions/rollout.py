@@ -1,0 +1,119 @@
+"""Roll a restore-permissions stack out to every account of AWS Organizations OUs."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+
+from aws_cdk import Stack, Stage
+from aws_cdk import aws_cloudformation as cloudformation
+from constructs import Construct
+
+from .policy import REGION_NAME
+
+#: CloudFormation's limit for a template passed in the request (TemplateBody).
+TEMPLATE_BODY_LIMIT = 51_200
+_OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}")
+
+
+class OrganizationRollout(Construct):
+    """A service-managed CloudFormation StackSet of ``member``'s template.
+
+    The StackSet deploys the template to every account in the given
+    organizational units (or the root), and, with auto-deployment, to accounts
+    that join them later; removing an account from them deletes its stack.
+    The template is embedded in the StackSet (TemplateBody), so the rollout
+    stack's template shows exactly what each account gets, and the member
+    stack's own template sits beside it in ``cdk.out`` for review.
+
+    :param member: the stack to roll out. It must be in another Stage than
+        this construct (it is synthesized on its own), use a synthesizer that
+        adds no bootstrap check (``DefaultStackSynthesizer(
+        generate_bootstrap_version_rule=False)``: member accounts are not
+        bootstrapped) and have no assets.
+    :param organizational_unit_ids: OU ids (``ou-...``) or the root (``r-...``).
+    :param region: the one Region the stacks go to. IAM is global: a second
+        Region would create a second ``vmimport`` role and fail.
+    :param stack_set_name: default: the construct's path-based unique name.
+    :param call_as: ``SELF`` from the management account (default), or
+        ``DELEGATED_ADMIN`` from a delegated administrator account.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        member: Stack,
+        organizational_unit_ids: Sequence[str],
+        region: str,
+        stack_set_name: str | None = None,
+        call_as: str = "SELF",
+    ) -> None:
+        if isinstance(organizational_unit_ids, str) or not organizational_unit_ids:
+            raise ValueError(
+                f"organizational_unit_ids={organizational_unit_ids!r} is invalid: pass a list "
+                "of OU ids (ou-...) or the root id (r-...)"
+            )
+        for ou in organizational_unit_ids:
+            if not _OU_ID.fullmatch(ou):
+                raise ValueError(
+                    f"organizational_unit_ids contains {ou!r}, which is not an OU id "
+                    "(ou-xxxx-xxxxxxxx) or a root id (r-xxxx)"
+                )
+        if not REGION_NAME.fullmatch(region):
+            raise ValueError(
+                f"region={region!r} is invalid: pass one AWS Region name, for example 'us-east-1'"
+            )
+        if call_as not in ("SELF", "DELEGATED_ADMIN"):
+            raise ValueError(f"call_as={call_as!r} is invalid: use 'SELF' or 'DELEGATED_ADMIN'")
+        if Stage.of(member) is Stage.of(scope):
+            raise ValueError(
+                f"member={member.node.path!r} is invalid: put the member stack in its own "
+                "cdk.Stage, so that it is synthesized on its own"
+            )
+        template = Stage.of(member).synth().get_stack_by_name(member.stack_name).template  # type: ignore[union-attr]
+        if "BootstrapVersion" in template.get("Parameters", {}):
+            raise ValueError(
+                f"member={member.node.path!r} is invalid: its template checks the CDK bootstrap "
+                "version, which member accounts do not have; give it "
+                "synthesizer=cdk.DefaultStackSynthesizer(generate_bootstrap_version_rule=False)"
+            )
+        body = json.dumps(template, separators=(",", ":"))
+        if len(body) > TEMPLATE_BODY_LIMIT:
+            raise ValueError(
+                f"member={member.node.path!r} is invalid: its template has {len(body)} characters, "
+                f"more than the {TEMPLATE_BODY_LIMIT} CloudFormation accepts in a StackSet's "
+                "TemplateBody; split its buckets over more member stacks"
+            )
+        super().__init__(scope, id)
+        self.template = template
+        self.stack_set = cloudformation.CfnStackSet(
+            self,
+            "StackSet",
+            stack_set_name=stack_set_name or f"restore-permissions-{self.node.addr[:8]}",
+            description="restore-permissions: IAM for restoring image-based backups as EC2 instances",
+            permission_model="SERVICE_MANAGED",
+            auto_deployment=cloudformation.CfnStackSet.AutoDeploymentProperty(
+                enabled=True, retain_stacks_on_account_removal=False
+            ),
+            call_as=call_as,
+            # The member template names the vmimport role and creates IAM users.
+            capabilities=["CAPABILITY_NAMED_IAM"],
+            managed_execution={"Active": True},
+            operation_preferences=cloudformation.CfnStackSet.OperationPreferencesProperty(
+                failure_tolerance_percentage=10,
+                max_concurrent_percentage=25,
+                region_concurrency_type="PARALLEL",
+            ),
+            stack_instances_group=[
+                cloudformation.CfnStackSet.StackInstancesProperty(
+                    deployment_targets=cloudformation.CfnStackSet.DeploymentTargetsProperty(
+                        organizational_unit_ids=list(organizational_unit_ids)
+                    ),
+                    regions=[region],
+                )
+            ],
+            template_body=body,
+        )
