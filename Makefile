@@ -17,7 +17,7 @@ export PATH := $(BIN):$(PATH)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: install synth test lint unit snapshot-update docs deploy-local clean
+.PHONY: install synth test lint unit snapshot-update docs deploy-local bench clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -61,6 +61,10 @@ snapshot-update: install
 # CDK CLI, prints the outputs and stops the server. No AWS account needed.
 deploy-local: install
 	bash scripts/deploy-local.sh $(ARGS)
+
+# Synth time, memory and policy counts of the example and large apps (bench/README.md).
+bench: install
+	$(BIN)/python bench/run.py $(ARGS)
 
 # Regenerates docs/permissions.md from the catalogue (a test fails when it is stale).
 docs: install

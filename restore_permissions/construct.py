@@ -11,14 +11,12 @@ from dataclasses import dataclass
 import jsii
 from aws_cdk import (
     Annotations,
-    Aws,
     CfnOutput,
     Fn,
     IStableStringProducer,
     Lazy,
     SecretValue,
     Stack,
-    Token,
 )
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -26,7 +24,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IValidation
 
-from . import nag
+from . import nag, tokens
 from .bucket_names import LEGACY_HINT, bucket_name_problem, is_legacy_only
 from .policy import (
     Arns,
@@ -297,7 +295,7 @@ class RestorePermissions(Construct):
         self._buckets.extend(buckets)
         kms_key_arns = list(dict.fromkeys(b.kms_key_arn for b in self._buckets if b.kms_key_arn))
         arns = Arns(
-            partition=Aws.PARTITION,
+            partition=tokens.partition(),
             account=Stack.of(self).account,
             bucket_arns=[b.bucket_arn for b in self._buckets],
             object_arns=[b.objects_arn for b in self._buckets],
@@ -321,7 +319,7 @@ class RestorePermissions(Construct):
         if isinstance(bucket, str):
             # Built by hand rather than with s3.Bucket.from_bucket_name, which
             # refuses legacy names longer than 63 characters.
-            bucket_arn = f"arn:{Aws.PARTITION}:s3:::{bucket}"
+            bucket_arn = f"arn:{tokens.partition()}:s3:::{bucket}"
             objects_arn = f"{bucket_arn}/*"
         else:
             bucket_arn, objects_arn = bucket.bucket_arn, bucket.arn_for_objects("*")
@@ -512,7 +510,7 @@ def _check_props(
         )
     if (
         external_id is not None
-        and not Token.is_unresolved(external_id)
+        and not tokens.is_unresolved(external_id)
         and not _EXTERNAL_ID.fullmatch(external_id)
     ):
         raise ValueError(
@@ -521,7 +519,7 @@ def _check_props(
         )
     if (
         principal_name is not None
-        and not Token.is_unresolved(principal_name)
+        and not tokens.is_unresolved(principal_name)
         and not _PRINCIPAL_NAME.fullmatch(principal_name)
     ):
         raise ValueError(
@@ -551,7 +549,7 @@ def _policy_options(
         )
     tag_parts = tuple(instance_tag) if isinstance(instance_tag, (tuple, list)) else ()
     deploy_time = frozenset(
-        v for v in (*regions, *tag_parts) if isinstance(v, str) and Token.is_unresolved(v)
+        v for v in (*regions, *tag_parts) if isinstance(v, str) and tokens.is_unresolved(v)
     )
     return PolicyOptions(
         profile=profile,
@@ -620,7 +618,7 @@ def _check_bucket(bucket: s3.IBucket | str, argument: str, *, legacy: bool) -> N
         raise ValueError(
             f"{argument}={bucket!r} is invalid: pass an aws_s3.IBucket or a bucket name (str)"
         )
-    if Token.is_unresolved(name):
+    if tokens.is_unresolved(name):
         return  # known at deploy time only; CloudFormation checks it there
     problem = bucket_name_problem(name, legacy=legacy)
     if problem is not None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from aws_cdk import Stack
+from aws_cdk import Aws, Stack, Token
 
 T = TypeVar("T")
 
@@ -39,3 +40,18 @@ class ResolvedTokens(Generic[T]):
     def substitute(self, value: str, render: Callable[[T], str]) -> str:
         """``value`` with each token replaced by ``render`` of what it maps to."""
         return TOKEN.sub(lambda match: render(self.of(match.group(0))), value)
+
+
+def is_unresolved(value: str) -> bool:
+    """``Token.is_unresolved`` for strings, without a jsii call for plain text.
+
+    CDK encodes every string token as ``${Token[...]}``, so text without that
+    marker is literal; only text with it is asked of CDK.
+    """
+    return "${Token[" in value and bool(Token.is_unresolved(value))
+
+
+@functools.cache
+def partition() -> str:
+    """The ``AWS::Partition`` token (one jsii call per process, not per ARN)."""
+    return str(Aws.PARTITION)

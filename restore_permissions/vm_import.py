@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 
-from aws_cdk import Annotations, Aws, Stack, Stage, Token
+from aws_cdk import Annotations, Stack, Stage, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from . import tokens
 from .policy import (
     VM_IMPORT_ROLE_NAME,
     VM_IMPORT_SERVICE_PRINCIPAL,
@@ -125,7 +126,7 @@ class VmImportServiceRole(Construct):
                 role_name=VM_IMPORT_ROLE_NAME,
                 assumed_by=iam.ServicePrincipal(
                     VM_IMPORT_SERVICE_PRINCIPAL,
-                    conditions=vm_import_trust_conditions(Aws.PARTITION, stack.account),
+                    conditions=vm_import_trust_conditions(tokens.partition(), stack.account),
                 ),
                 description="VM Import/Export service role (restore-permissions)",
             )
@@ -164,7 +165,7 @@ class VmImportServiceRole(Construct):
                 self._kms_key_arns.append(kms_key_arn)
         self.policies.max_policies = max(self.policies.max_policies, max_policies)
         arns = Arns(
-            partition=Aws.PARTITION,
+            partition=tokens.partition(),
             account=Stack.of(self).account,
             bucket_arns=self._bucket_arns,
             object_arns=self._object_arns,

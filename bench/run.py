@@ -1,0 +1,197 @@
+"""make bench: synth time, peak memory and managed policies of the example and of large apps.
+
+Every case runs as `cdk synth` runs an app: `python <app>` with the project's
+cdk.json context in CDK_CONTEXT_JSON and a fresh CDK_OUTDIR. Cases alternate
+within each round, so that load on the machine affects all of them alike.
+Results are medians, and ratios to the floor (an empty app) from this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+
+
+@dataclass
+class Case:
+    name: str
+    argv: list[str]
+    #: The floor gets no cdk.json context: with its feature flags, CDK's
+    #: template validation refuses an empty stack.
+    with_context: bool = True
+    seconds: list[float] = field(default_factory=list)
+    peak_mb: list[float] = field(default_factory=list)
+    policies: int = 0
+    policy_chars: int = 0
+
+
+def cases() -> list[Case]:
+    python = sys.executable
+    return [
+        Case(
+            "floor: empty app, one empty stack",
+            [python, str(BENCH / "apps" / "empty.py")],
+            with_context=False,
+        ),
+        Case(
+            "CDK baseline: one IAM user, cdk.json context, AwsSolutions pack",
+            [python, str(BENCH / "apps" / "baseline.py")],
+        ),
+        Case("example app (app.py, -c bucket_name=my-backups)", [python, str(ROOT / "app.py")]),
+        *(
+            Case(
+                f"{n:,} buckets on one principal",
+                [python, str(BENCH / "apps" / "buckets.py"), str(n)],
+            )
+            for n in (10, 100, 1000)
+        ),
+        Case(
+            "100 role-mode RestorePermissions in one stack",
+            [python, str(BENCH / "apps" / "role_mode.py")],
+        ),
+    ]
+
+
+def context() -> dict[str, object]:
+    cdk_json = json.loads((ROOT / "cdk.json").read_text())
+    # What the CDK CLI passes: cdk.json's context, path metadata, the app's -c options.
+    return {
+        **cdk_json["context"],
+        "aws:cdk:enable-path-metadata": True,
+        "bucket_name": "my-backups",
+    }
+
+
+def run_once(case: Case, env: dict[str, str]) -> None:
+    with tempfile.TemporaryDirectory() as outdir:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            case.argv,
+            cwd=ROOT,
+            env={
+                **{k: v for k, v in env.items() if case.with_context or k != "CDK_CONTEXT_JSON"},
+                "CDK_OUTDIR": outdir,
+            },
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        # wait4 reports the peak resident set of the app and of the jsii Node
+        # process it started and reaped.
+        _, status, usage = os.wait4(process.pid, 0)
+        case.seconds.append(time.perf_counter() - started)
+        stderr = process.stderr.read().decode() if process.stderr else ""
+        if status != 0:
+            sys.exit(f"{case.name} failed:\n{stderr}")
+        case.peak_mb.append(usage.ru_maxrss / 1024)
+        case.policies, case.policy_chars = count_policies(pathlib.Path(outdir))
+
+
+def count_policies(outdir: pathlib.Path) -> tuple[int, int]:
+    """Managed policies in the synthesized templates, and their characters as deployed in `aws`."""
+    count = chars = 0
+    for template_file in outdir.glob("*.template.json"):
+        for resource in json.loads(template_file.read_text()).get("Resources", {}).values():
+            if resource["Type"] == "AWS::IAM::ManagedPolicy":
+                count += 1
+                document = json.dumps(
+                    resource["Properties"]["PolicyDocument"], separators=(",", ":")
+                )
+                # Fn::Join [..., {"Ref": "AWS::Partition"}, ...] as deployed: count the literal parts.
+                chars += len(document.replace('{"Ref":"AWS::Partition"}', '"aws"'))
+    return count, chars
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    node = subprocess.run(
+        ["node", "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), "
+        f"Python {platform.python_version()}, Node {node}"
+    )
+
+
+def table(results: list[Case], rounds: int) -> str:
+    floor = statistics.median(results[0].seconds)
+    lines = [
+        "| Case | Median synth (s) | Ratio to floor | Peak memory (MB) | Managed policies |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for case in results:
+        median = statistics.median(case.seconds)
+        lines.append(
+            f"| {case.name} | {median:.2f} | {median / floor:.2f} | "
+            f"{statistics.median(case.peak_mb):.0f} | {case.policies} |"
+        )
+    by_name = {case.name: case for case in results}
+    hundred, thousand = (
+        by_name["100 buckets on one principal"],
+        by_name["1,000 buckets on one principal"],
+    )
+    per_bucket = (thousand.policy_chars - hundred.policy_chars) / 900
+    lines += [
+        "",
+        f"{rounds} rounds; each round runs every case once, in turn.",
+        f"Policy characters per added bucket (identity and vmimport role together, template JSON as deployed in `aws`): {per_bucket:.1f}.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--write", action="store_true", help="write the results into bench/README.md"
+    )
+    args = parser.parse_args()
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps(context()),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "PYTHONPATH": str(ROOT),
+    }
+    results = cases()
+    for case in results:  # a warm-up round, not measured: file caches, bytecode
+        run_once(case, env)
+        case.seconds.clear()
+        case.peak_mb.clear()
+    for round_number in range(args.rounds):
+        for case in results:
+            run_once(case, env)
+        print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
+    report = table(results, args.rounds)
+    print(report)
+    if args.write:
+        readme = BENCH / "README.md"
+        text = readme.read_text()
+        start, end = "<!-- results:start -->\n", "<!-- results:end -->"
+        stamp = f"Measured on {datetime.date.today().isoformat()}, {machine()}.\n\n"
+        text = (
+            text[: text.index(start) + len(start)] + stamp + report + "\n" + text[text.index(end) :]
+        )
+        readme.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
