@@ -7,6 +7,7 @@ import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jsii
 from aws_cdk import (
@@ -19,10 +20,12 @@ from aws_cdk import (
     Stack,
 )
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IValidation
+
+if TYPE_CHECKING:  # only in annotations: importing them costs synth time
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_s3 as s3
 
 from . import nag, tokens
 from .bucket_names import LEGACY_HINT, bucket_name_problem, is_legacy_only
