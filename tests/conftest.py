@@ -151,3 +151,14 @@ def resolve_cfn(value: Any, refs: Mapping[str, Any]) -> Any:
 
 #: What the test templates' pseudo parameters resolve to.
 PSEUDO = {"AWS::Partition": "aws", "AWS::AccountId": "111122223333", "AWS::Region": "us-east-1"}
+
+
+def actions_of(document: Mapping[str, Any]) -> set[str]:
+    """Every action a policy document grants."""
+    return {
+        action
+        for statement in document["Statement"]
+        for action in (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+    }

@@ -18,7 +18,7 @@ from aws_cdk.assertions import Match
 
 from restore_permissions import PrincipalType, RestorePermissions, VmImportRole
 
-from .conftest import PSEUDO, Synthesized, resolve_cfn, synthesize_stack
+from .conftest import PSEUDO, Synthesized, actions_of, resolve_cfn, synthesize_stack
 from .sources import KB1025_CORRECTED_ACTIONS, MSP360_BUCKET_ACTIONS, MSP360_OBJECT_ACTIONS
 
 PARTITION = {"Ref": "AWS::Partition"}
@@ -71,19 +71,9 @@ def logical_id(synth: Synthesized, resource_type: str) -> str:
     return only
 
 
-def statement_actions(document: dict[str, Any]) -> set[str]:
-    return {
-        action
-        for statement in document["Statement"]
-        for action in (
-            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        )
-    }
-
-
 def test_identity_policy_is_least_privilege(examples: dict[str, Synthesized]) -> None:
     document = restore_policy(examples["user_with_key"])["Properties"]["PolicyDocument"]
-    assert statement_actions(document) == (
+    assert actions_of(document) == (
         KB1025_CORRECTED_ACTIONS
         | {"ec2:DescribeImages"}
         | MSP360_BUCKET_ACTIONS

@@ -29,6 +29,7 @@ from restore_permissions.policy import (
     vm_import_trust_policy,
 )
 
+from .conftest import actions_of
 from .sources import KB1025_CORRECTED_ACTIONS, MSP360_BUCKET_ACTIONS, MSP360_OBJECT_ACTIONS
 
 ACCOUNT = "111122223333"
@@ -64,16 +65,6 @@ def render(options: PolicyOptions, *, kms: bool = False, **arns: Any) -> dict[st
             **arns,
         ),
     )
-
-
-def actions_of(document: dict[str, Any]) -> set[str]:
-    return {
-        action
-        for statement in document["Statement"]
-        for action in (
-            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        )
-    }
 
 
 def statement(document: dict[str, Any], sid: str) -> dict[str, Any]:
