@@ -78,8 +78,8 @@ class PolicySet:
     """The managed policies of one identity (or of the vmimport role).
 
     The owner says what to render with :meth:`render_from`; the statements are
-    placed at synth time, when every bucket is known, by an aspect on the
-    owner. They fill the first policy and, past IAM's 6,144 characters, more
+    placed at synth time, when every bucket is known, by an aspect. They fill
+    the first policy and, past IAM's 6,144 characters, more
     policies that ``new_policy`` attaches (ids ``Policy2``, ``Policy3``...), so
     logical ids stay stable as buckets are added. Grants added to the first
     policy count against its room. The cdk-nag acknowledgments of each policy
@@ -102,7 +102,9 @@ class PolicySet:
         self.max_policies = max_policies
         self._rendering: _Rendering | None = None
         self._finalized = False
-        Aspects.of(owner).add(_PlaceStatements(self))
+        # On the first policy rather than the owner: CDK calls an aspect for
+        # every node below its scope, and a policy has one child.
+        Aspects.of(first).add(_PlaceStatements(self))
 
     def render_from(
         self,
@@ -153,10 +155,12 @@ class PolicySet:
         )
         reasons = self._wildcard_reasons(rendering)
         # Statements granted through grant_principal already sit in the first policy.
-        granted = stack.resolve(self.policies[0].document.to_json()) or {}
-        reserved = sum(
-            len(json.dumps(s, separators=(",", ":"))) + 1 for s in granted.get("Statement", [])
-        )
+        reserved = 0
+        if not self.policies[0].document.is_empty:
+            granted = stack.resolve(self.policies[0].document.to_json())
+            reserved = sum(
+                len(json.dumps(s, separators=(",", ":"))) + 1 for s in granted["Statement"]
+            )
         documents = plan_documents(statements, length=length, reserved=reserved)
         if len(documents) > self.max_policies:
             Annotations.of(self.owner).add_error(
@@ -167,8 +171,9 @@ class PolicySet:
         while len(self.policies) < len(documents):
             self.policies.append(self._new_policy(f"Policy{len(self.policies) + 1}"))
         for policy, document in zip(self.policies, documents, strict=False):
-            for statement in document:
-                policy.add_statements(iam.PolicyStatement.from_json(statement))
+            policy.add_statements(
+                *(iam.PolicyStatement.from_json(statement) for statement in document)
+            )
             held = [r for s in document for r in _as_list(s["Resource"])]
             actions = sorted({a for s in document for a in _as_list(s["Action"]) if "*" in a})
             justified_resources = [(r, reasons[r]) for r in dict.fromkeys(held) if r in reasons]
@@ -198,7 +203,7 @@ class _PlaceStatements:
         self._policy_set = policy_set
 
     def visit(self, node: IConstruct) -> None:
-        if node is self._policy_set.owner:
+        if node is self._policy_set.policies[0]:
             self._policy_set.place_statements()
 
 

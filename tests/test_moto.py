@@ -276,7 +276,7 @@ def test_use_existing_attaches_to_the_accounts_role(
 
 # The bucket's SSL-only policy is the bucket's concern, not the restore
 # identity's; moto skips AWS::S3::BucketPolicy, which changes nothing asserted here.
-@pytest.mark.filterwarnings("ignore:Tried to parse AWS::S3::BucketPolicy:UserWarning")
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS.+S3.+BucketPolicy:UserWarning")
 def test_bucket_created_by_the_stack_deploys(
     emulator: None, bucket_in_stack_template: Synthesized
 ) -> None:
