@@ -27,6 +27,8 @@ from .policy import (
     Scope,
     grants,
     identity_policy,
+    plan_documents,
+    policy_document,
     vm_import_role_policy,
     vm_import_trust_policy,
 )
@@ -75,7 +77,11 @@ def _parser() -> _Parser:
 
     def add_target(sub: argparse.ArgumentParser, *, bucket_required: bool) -> None:
         sub.add_argument(
-            "--bucket", type=_bucket, required=bucket_required, help="backup bucket name"
+            "--bucket",
+            type=_bucket,
+            action="append",
+            required=bucket_required,
+            help="backup bucket name (repeat for several)",
         )
         sub.add_argument(
             "--account",
@@ -151,7 +157,7 @@ def _options(args: argparse.Namespace) -> PolicyOptions:
 
 def _arns(args: argparse.Namespace, regions: Sequence[str] = ()) -> Arns:
     return Arns.for_buckets(
-        [args.bucket],
+        args.bucket,
         partition=args.partition,
         account=args.account or ACCOUNT_VARIABLE,
         kms_key_arns=[args.kms_key] if args.kms_key else [],
@@ -173,14 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
     if args.command == "policy":
         assert options is not None
-        document = identity_policy(options, _arns(args, options.allowed_regions))
-        _print_json(document)
-        if iam_size(document) > IAM_MANAGED_POLICY_LIMIT:
-            print(
-                f"{PROG}: warning: {iam_size(document)} characters, more than the "
-                f"{IAM_MANAGED_POLICY_LIMIT} of one managed policy",
-                file=sys.stderr,
-            )
+        _print_json(_fitted(identity_policy(options, _arns(args, options.allowed_regions))))
     elif args.command == "vmimport-role":
         arns = _arns(args)
         result: dict[str, Any] = {}
@@ -189,7 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             result["AssumeRolePolicyDocument"] = vm_import_trust_policy(
                 arns.partition, arns.account
             )
-        result["PolicyDocument"] = vm_import_role_policy(arns, existing_role=args.existing)
+        fitted = _fitted(vm_import_role_policy(arns, existing_role=args.existing))
+        result["PolicyDocuments" if isinstance(fitted, list) else "PolicyDocument"] = fitted
         _print_json(result)
     else:
         assert options is not None
@@ -200,6 +200,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2))
+
+
+def _fitted(document: dict[str, Any]) -> dict[str, Any] | list[dict[str, Any]]:
+    """The document; or, past IAM's quota, a list of documents that each fit one policy."""
+    if iam_size(document) <= IAM_MANAGED_POLICY_LIMIT:
+        return document
+    documents = [
+        policy_document(statements) for statements in plan_documents(document["Statement"])
+    ]
+    print(
+        f"{PROG}: {iam_size(document)} characters do not fit one managed policy "
+        f"({IAM_MANAGED_POLICY_LIMIT}); printing {len(documents)} documents, one policy each",
+        file=sys.stderr,
+    )
+    return documents
 
 
 def resource_label(scope: Scope) -> str:

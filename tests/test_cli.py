@@ -184,3 +184,30 @@ def test_console_script_is_installed() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["Version"] == "2012-10-17"
+
+
+def test_many_buckets_print_one_document_per_managed_policy() -> None:
+    buckets = [f"customer-{i:03d}-backups" for i in range(200)]
+    result = cli(
+        "policy", *(arg for bucket in buckets for arg in ("--bucket", bucket)), "--account", ACCOUNT
+    )
+    assert result.returncode == 0, result.stderr
+    documents = json.loads(result.stdout)
+    assert isinstance(documents, list) and len(documents) > 1
+    assert (
+        result.stderr.startswith("restore-permissions: ")
+        and "do not fit one managed policy (6144)" in result.stderr
+    )
+    granted = []
+    for document in documents:
+        assert len("".join(json.dumps(document, separators=(",", ":")).split())) <= 6144
+        for statement in document["Statement"]:
+            if statement["Sid"].startswith("BackupBucket"):
+                granted += (
+                    statement["Resource"]
+                    if isinstance(statement["Resource"], list)
+                    else [statement["Resource"]]
+                )
+    assert sorted(granted) == sorted(f"arn:aws:s3:::{bucket}" for bucket in buckets)
+    role = json.loads(cli("vmimport-role", *(a for b in buckets for a in ("--bucket", b))).stdout)
+    assert len(role["PolicyDocuments"]) > 1 and "PolicyDocument" not in role
