@@ -30,13 +30,14 @@ if TYPE_CHECKING:  # only in annotations: importing them costs synth time
 from . import nag, tokens
 from .bucket_names import LEGACY_HINT, bucket_name_problem, is_legacy_only
 from .policy import (
+    MANAGED_POLICY_LIMIT,
     Arns,
     PolicyOptions,
     PolicyProfile,
     identity_statements,
     kb1025_correction_notes,
 )
-from .rendered_policy import PolicySet
+from .rendered_policy import ESTIMATE_ROOM, MAX_CHARS_PER_BUCKET, PolicySet
 from .vm_import import VmImportRole, VmImportServiceRole
 
 # IAM user and role names (IAM quotas page).
@@ -578,9 +579,12 @@ def _check_max_managed_policies(value: int) -> None:
 
 def _check_policy_count(policies: PolicySet, whose: str, buckets: int) -> None:
     """Fail at construction when the buckets cannot fit the allowed managed policies."""
-    # Each bucket adds at most two ARNs of 83 characters and their punctuation:
-    # while that cannot pass the limit, skip the estimate (it renders everything).
-    if 6144 + buckets * 2 * 86 <= policies.max_policies * 6000:
+    # While even the longest bucket ARNs could not pass the limit, skip the
+    # estimate: it renders every statement.
+    if (
+        MANAGED_POLICY_LIMIT + buckets * MAX_CHARS_PER_BUCKET
+        <= policies.max_policies * ESTIMATE_ROOM
+    ):
         return
     needed = policies.estimate_policies()
     if needed > policies.max_policies:

@@ -30,6 +30,9 @@ from .policy import (
 )
 from .tokens import ResolvedTokens
 
+#: Room per policy for :meth:`PolicySet.estimate_policies`: the planning limit,
+#: less what packing may leave unused where a statement ends.
+ESTIMATE_ROOM = MANAGED_POLICY_LIMIT - PLANNING_MARGIN - 64
 #: The longest value each pseudo parameter takes ("aws-us-gov", an account id, a Region).
 _PSEUDO_LENGTHS = {
     "AWS::Partition": 10,
@@ -39,6 +42,9 @@ _PSEUDO_LENGTHS = {
 }
 #: A value nothing is known about: the longest bucket ARN ("arn:aws-us-gov:s3:::" and 63).
 _UNKNOWN_LENGTH = 83
+#: The most characters one bucket adds to a policy set: two ARNs of the
+#: longest unknown length, with their quotes and commas.
+MAX_CHARS_PER_BUCKET = 2 * (_UNKNOWN_LENGTH + 3)
 
 
 class DeployedLength:
@@ -132,8 +138,7 @@ class PolicySet:
         )
         length = DeployedLength(Stack.of(self.owner))
         total = sum(statement_size(s, length) + 1 for s in statements)
-        room = MANAGED_POLICY_LIMIT - PLANNING_MARGIN - 64
-        return max(1, math.ceil(total / room))
+        return max(1, math.ceil(total / ESTIMATE_ROOM))
 
     def _require_rendering(self) -> _Rendering:
         if self._rendering is None:
