@@ -21,6 +21,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+from restore_permissions.policy import iam_size
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 
@@ -108,7 +110,7 @@ def count_policies(outdir: pathlib.Path) -> tuple[int, int]:
             if resource["Type"] == "AWS::IAM::ManagedPolicy":
                 count += 1
                 document = deployed(resource["Properties"]["PolicyDocument"])
-                chars += len("".join(json.dumps(document, separators=(",", ":")).split()))
+                chars += iam_size(document)
     return count, chars
 
 

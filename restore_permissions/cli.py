@@ -20,12 +20,14 @@ from typing import Any, NoReturn
 
 from .bucket_names import bucket_name_problem
 from .policy import (
+    MANAGED_POLICY_LIMIT,
     Arns,
     Grant,
     PolicyOptions,
     PolicyProfile,
     Scope,
     grants,
+    iam_size,
     identity_policy,
     plan_documents,
     policy_document,
@@ -37,7 +39,6 @@ PROG = "restore-permissions"
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 #: Without --account, scoped ARNs name the caller's own account.
 ACCOUNT_VARIABLE = "${aws:PrincipalAccount}"
-IAM_MANAGED_POLICY_LIMIT = 6144
 
 
 class _Parser(argparse.ArgumentParser):
@@ -165,11 +166,6 @@ def _arns(args: argparse.Namespace, regions: Sequence[str] = ()) -> Arns:
     )
 
 
-def iam_size(document: dict[str, Any]) -> int:
-    """Characters IAM counts against a policy quota: JSON without whitespace."""
-    return len("".join(json.dumps(document, separators=(",", ":")).split()))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -204,14 +200,14 @@ def _print_json(value: Any) -> None:
 
 def _fitted(document: dict[str, Any]) -> dict[str, Any] | list[dict[str, Any]]:
     """The document; or, past IAM's quota, a list of documents that each fit one policy."""
-    if iam_size(document) <= IAM_MANAGED_POLICY_LIMIT:
+    if iam_size(document) <= MANAGED_POLICY_LIMIT:
         return document
     documents = [
         policy_document(statements) for statements in plan_documents(document["Statement"])
     ]
     print(
         f"{PROG}: {iam_size(document)} characters do not fit one managed policy "
-        f"({IAM_MANAGED_POLICY_LIMIT}); printing {len(documents)} documents, one policy each",
+        f"({MANAGED_POLICY_LIMIT}); printing {len(documents)} documents, one policy each",
         file=sys.stderr,
     )
     return documents

@@ -834,10 +834,6 @@ class Grant:
     statement: str
     condition: str = ""
 
-    @property
-    def service(self) -> str:
-        return self.action.split(":", 1)[0]
-
 
 def grants(options: PolicyOptions, *, kms: bool = False) -> list[Grant]:
     """The identity's grants for ``options``, one row per action and statement."""
@@ -927,6 +923,13 @@ WILDCARD_ACTION_REASONS: Mapping[str, str] = {
 
 #: IAM's quota for one customer-managed policy, in characters without whitespace.
 MANAGED_POLICY_LIMIT = 6144
+
+
+def iam_size(document: Mapping[str, Any]) -> int:
+    """Characters IAM counts against a policy quota: the JSON without whitespace."""
+    return len("".join(json.dumps(document, separators=(",", ":")).split()))
+
+
 #: Room kept free in each planned policy, for estimates of deploy-time values.
 PLANNING_MARGIN = 64
 _DOCUMENT_OVERHEAD = len(json.dumps(policy_document([]), separators=(",", ":")))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -14,6 +13,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from restore_permissions import PrincipalType, RestorePermissions, VmImportRole
+from restore_permissions.policy import iam_size
 
 from .conftest import PSEUDO, Synthesized, new_app, resolve_cfn, synthesize, synthesize_stack
 
@@ -46,10 +46,6 @@ def resources_of(docs: dict[str, dict[str, Any]], sid_prefix: str) -> list[str]:
             else [statement["Resource"]]
         )
     ]
-
-
-def iam_size(document: dict[str, Any]) -> int:
-    return len("".join(json.dumps(document, separators=(",", ":")).split()))
 
 
 def test_bucket_buckets_and_add_bucket_all_reach_both_policies() -> None:
