@@ -1,8 +1,8 @@
 """``restore-permissions``: print, explain and export the policies without CDK.
 
     restore-permissions policy --bucket my-backups [--account 111122223333] ...
-    restore-permissions vmimport-role --bucket my-backups
-    restore-permissions explain [--format table|markdown|json]
+    restore-permissions vmimport-role --bucket my-backups --account 111122223333
+    restore-permissions explain [--format table|markdown|json] [--workflows]
 
 This module imports only the pure-Python catalogue: it never loads aws-cdk-lib
 or starts jsii, so it answers at once. Bad arguments print one line to stderr
@@ -34,6 +34,7 @@ from .policy import (
     vm_import_role_policy,
     vm_import_trust_policy,
 )
+from .policy.workflows import WORKFLOWS, Actor, availability, explain_workflow
 
 PROG = "restore-permissions"
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
@@ -131,6 +132,9 @@ def _parser() -> _Parser:
 
     role = commands.add_parser("vmimport-role", help="print the vmimport trust and role policies")
     add_target(role, bucket_required=True)
+    # The trust policy's aws:SourceAccount must be the account itself: when
+    # vmie.amazonaws.com assumes the role, the principal is a service, and IAM
+    # does not promise ${aws:PrincipalAccount} for it.
     role.add_argument(
         "--existing",
         action="store_true",
@@ -140,6 +144,11 @@ def _parser() -> _Parser:
     explain = commands.add_parser("explain", help="print what is granted, where and why")
     add_options(explain)
     explain.add_argument("--kms", action="store_true", help="include the KMS key statement")
+    explain.add_argument(
+        "--workflows",
+        action="store_true",
+        help="print each restore workflow's calls and the statement that allows each",
+    )
     explain.add_argument(
         "--format", choices=("table", "markdown", "json"), default="table", help="default: table"
     )
@@ -177,6 +186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert options is not None
         _print_json(_fitted(identity_policy(options, _arns(args, options.allowed_regions))))
     elif args.command == "vmimport-role":
+        if args.account is None and not args.existing:
+            parser.error(
+                "vmimport-role needs --account: the trust policy's aws:SourceAccount must name "
+                "the account, because IAM does not promise ${aws:PrincipalAccount} when "
+                "vmie.amazonaws.com assumes the role (with --existing no trust policy is printed)"
+            )
         arns = _arns(args)
         result: dict[str, Any] = {}
         if not args.existing:
@@ -187,6 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         fitted = _fitted(vm_import_role_policy(arns, existing_role=args.existing))
         result["PolicyDocuments" if isinstance(fitted, list) else "PolicyDocument"] = fitted
         _print_json(result)
+    elif args.workflows:
+        assert options is not None
+        print(render_workflows(options, kms=args.kms, output_format=args.format), end="")
     else:
         assert options is not None
         rows = grants(options, kms=args.kms)
@@ -268,6 +286,78 @@ def render_rows(rows: Sequence[Grant], output_format: str) -> str:
     lines = ["  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip()]
     lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in columns).rstrip() for r in records]
     return "\n".join(lines) + "\n"
+
+
+def workflow_records(options: PolicyOptions, *, kms: bool) -> list[dict[str, Any]]:
+    """Each workflow, whether ``options`` serve it, and each call with the statements that allow it."""
+    records = []
+    for flow in WORKFLOWS:
+        status, reason = availability(flow, options, kms=kms)
+        calls = [
+            {
+                "step": step,
+                "caller": row.call.actor.value,
+                "action": row.call.action,
+                "what": row.call.what,
+                "allowed_by": {
+                    resource_label(scope): sid or "NOT GRANTED" for scope, sid in row.statements
+                },
+            }
+            for step, row in enumerate(explain_workflow(flow, options, kms=kms), 1)
+        ]
+        records.append(
+            {
+                "workflow": flow.name,
+                "title": flow.title,
+                "status": status.value,
+                "reason": reason,
+                "note": flow.note,
+                "sources": [source.value for source in flow.sources],
+                "calls": calls,
+            }
+        )
+    return records
+
+
+def render_workflows(options: PolicyOptions, *, kms: bool, output_format: str) -> str:
+    """The workflows as JSON, or as one table (text or Markdown) per workflow."""
+    records = workflow_records(options, kms=kms)
+    if output_format == "json":
+        return json.dumps(records, indent=2) + "\n"
+    markdown = output_format == "markdown"
+    out = []
+    for record in records:
+        status = record["status"] + (f": {record['reason']}" if record["reason"] else "")
+        if markdown:
+            out += [
+                f"### `{record['workflow']}`: {record['title']}",
+                "",
+                f"{record['note']} Sources: {', '.join(record['sources'])}.",
+                "",
+                f"With these options: {status}.",
+                "",
+                "| Step | Caller | Action | What | Allowed by |",
+                "|---|---|---|---|---|",
+            ]
+        else:
+            out += [f"{record['workflow']}: {record['title']} ({status})"]
+        for call in record["calls"]:
+            by_statement: dict[str, list[str]] = {}
+            for label, sid in call["allowed_by"].items():
+                by_statement.setdefault(sid, []).append(label)
+            allowed_by = "; ".join(
+                f"{sid} ({', '.join(labels)})" for sid, labels in by_statement.items()
+            )
+            if markdown:
+                out.append(
+                    f"| {call['step']} | {call['caller']} | `{call['action']}` | {call['what']} "
+                    f"| {allowed_by} |"
+                )
+            else:
+                caller = "" if call["caller"] == Actor.IDENTITY.value else "vmimport role: "
+                out.append(f"  {call['step']:>2}. {caller}{call['action']}: {allowed_by}")
+        out.append("")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -37,6 +37,7 @@ from .policy import (
     identity_statements,
     kb1025_correction_notes,
 )
+from .policy.workflows import unsupported_workflows
 from .rendered_policy import ESTIMATE_ROOM, MAX_CHARS_PER_BUCKET, PolicySet
 from .vm_import import VmImportRole, VmImportServiceRole
 
@@ -256,6 +257,13 @@ class RestorePermissions(Construct):
                 "PolicyProfile.KB1025 corrected the vendor article: "
                 + "; ".join(kb1025_correction_notes()),
             )
+        # A restore path that the options cannot serve must be said at synth,
+        # not found at restore time.
+        for workflow, reason in unsupported_workflows(self.options):
+            Annotations.of(self).add_warning_v2(
+                f"restore-permissions:unsupported-workflow:{workflow.name}",
+                f"The {workflow.name} restore ({workflow.title}) is not granted: {reason}",
+            )
         if create_outputs:
             self._create_outputs()
 
@@ -305,6 +313,7 @@ class RestorePermissions(Construct):
             object_arns=[b.objects_arn for b in self._buckets],
             kms_key_arns=kms_key_arns,
             regions=self.options.allowed_regions,
+            url_suffix=tokens.url_suffix(),
         )
         self._policies.render_from(
             identity_statements(self.options, kms=bool(kms_key_arns)), arns, self.options

@@ -5,9 +5,13 @@ A test fails when the committed file differs from what this prints.
 
 from __future__ import annotations
 
-from .cli import render_rows, resource_label, resource_pattern
+from .cli import render_rows, render_workflows, resource_label, resource_pattern
 from .policy import (
     KB1025_PUBLISHED_ACTIONS,
+    NOT_GRANTED,
+    OPTIONAL_RESOURCE_TYPES,
+    VM_IMPORT_ROLE_WITHOUT_WORKFLOW,
+    WITHOUT_WORKFLOW,
     PolicyOptions,
     PolicyProfile,
     Scope,
@@ -21,7 +25,7 @@ def permissions_markdown() -> str:
     sections = [
         "# Permissions granted by restore-permissions",
         "",
-        "Generated from `restore_permissions/policy.py` by `make docs`; do not edit by hand.",
+        "Generated from the `restore_permissions/policy/` package by `make docs`; do not edit by hand.",
         "Print any combination with `restore-permissions explain` or "
         "`restore-permissions policy --bucket NAME`.",
         "",
@@ -46,11 +50,17 @@ def permissions_markdown() -> str:
         ),
         "## Identity policy: `PolicyProfile.LEAST_PRIVILEGE` with `instance_tag`",
         "",
-        "Launches and imports must carry the tag; only instances that carry it may be "
-        "started, stopped, modified or terminated; tags may only be written by those "
-        "creating calls or on resources that already carry the tag. The legacy "
-        "`ImportInstance` and `ImportVolume` cannot tag what they create, so they are left "
-        "out. Use it only if the backup tool tags what it launches.",
+        "Launches (the instance), imports (the task) and new volumes must carry the tag in "
+        "their request; only instances and import tasks that carry it may be started, "
+        "stopped, modified, terminated or cancelled. What a call only uses, and the volumes "
+        "and network interfaces a launch makes beside its instance, need no tag, as in "
+        "Elastic Disaster Recovery's and Application Migration Service's policies. Tags "
+        "may be written by those creating calls, on tagged resources, and on an AMI when "
+        "the request adds the tag (to name the AMI an import produced). Not granted, and "
+        "reported as a synth-time warning: the legacy `ImportInstance` and `ImportVolume`, "
+        "which cannot tag what they create, and `RequestSpotInstances`, whose instance never "
+        "carries the tag and so could never be stopped or terminated (launch Spot through "
+        "`RunInstances` instead). Use it only if the backup tool tags what it creates.",
         "",
         render_rows(grants(PolicyOptions(instance_tag=("KEY", "VALUE"))), "markdown"),
         "## Identity policy: `PolicyProfile.KB1025`",
@@ -71,6 +81,39 @@ def permissions_markdown() -> str:
         "With `VmImportRole.USE_EXISTING` only the bucket (and key) statements are attached.",
         "",
         render_rows(vm_import_role_grants(kms=True), "markdown"),
+        "## What is kept without a workflow, and what is not granted",
+        "",
+        "Every action is called by at least one restore workflow below, except these, "
+        "kept for the reason given (`make mutate` checks this list):",
+        "",
+        *(f"- `{action}`: {why}" for action, why in WITHOUT_WORKFLOW.items()),
+        *(
+            f"- `{action}` (vmimport role): {why}"
+            for action, why in VM_IMPORT_ROLE_WITHOUT_WORKFLOW.items()
+        ),
+        *(
+            f"- `{action}` on `{scope.value}`: {why}"
+            for (action, scope), why in OPTIONAL_RESOURCE_TYPES.items()
+        ),
+        "",
+        "Listed by a source for restores, and deliberately not granted:",
+        "",
+        *(f"- `{action}` ({r.source.value}): {r.why}" for action, r in NOT_GRANTED.items()),
+        "",
+        "## Restore workflows",
+        "",
+        "Each restore path as the calls it makes, in order, and the statement that allows "
+        "each call on each resource it touches, for the default profile with `federation`, "
+        "`email_notifications` and a KMS key. "
+        "`restore-permissions explain --workflows` prints them for any options. The tests "
+        "evaluate every call, and a denied twin of each scoped call, under every profile "
+        "and option (`tests/test_workflows.py`).",
+        "",
+        render_workflows(
+            PolicyOptions(federation=True, email_notifications=True),
+            kms=True,
+            output_format="markdown",
+        ),
     ]
     return "\n".join(sections)
 

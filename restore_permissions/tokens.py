@@ -55,3 +55,9 @@ def is_unresolved(value: str) -> bool:
 def partition() -> str:
     """The ``AWS::Partition`` token (one jsii call per process, not per ARN)."""
     return str(Aws.PARTITION)
+
+
+@functools.cache
+def url_suffix() -> str:
+    """The ``AWS::URLSuffix`` token, for ``kms:ViaService`` values."""
+    return str(Aws.URL_SUFFIX)

@@ -150,7 +150,12 @@ def resolve_cfn(value: Any, refs: Mapping[str, Any]) -> Any:
 
 
 #: What the test templates' pseudo parameters resolve to.
-PSEUDO = {"AWS::Partition": "aws", "AWS::AccountId": "111122223333", "AWS::Region": "us-east-1"}
+PSEUDO = {
+    "AWS::Partition": "aws",
+    "AWS::AccountId": "111122223333",
+    "AWS::Region": "us-east-1",
+    "AWS::URLSuffix": "amazonaws.com",
+}
 
 
 def actions_of(document: Mapping[str, Any]) -> set[str]:

@@ -62,3 +62,49 @@ MSP360_OBJECT_ACTIONS = frozenset(
         "s3:RestoreObject",
     }
 )
+
+# CloudBerry Backup's user guide (restore to EC2) adds these to KB 1025's EC2 list.
+CLOUDBERRY_GUIDE_EC2_ACTIONS = frozenset(
+    {
+        "ec2:ImportSnapshot",
+        "ec2:DescribeImportSnapshotTasks",
+        "ec2:CreateVolume",
+        "ec2:DescribeImages",
+    }
+)
+
+# The VM Import/Export guide's caller list, beyond KB 1025 and CloudBerry's
+# guide, that the catalogue grants (DescribeInstanceStatus and DescribeTags
+# are listed there too, and deliberately not granted).
+VM_IMPORT_GUIDE_CALLER_ADDITIONS = frozenset({"ec2:CancelConversionTask", "ec2:DescribeSnapshots"})
+
+# AWSBackupServiceRolePolicyForRestores's Describe calls that the EBS-volume
+# restore follows (DescribeVpcs is listed there too, and not granted).
+AWS_BACKUP_RESTORE_DESCRIBES = frozenset({"ec2:DescribeVolumes"})
+
+# The EBS encryption guide's KMS actions for a caller using a customer key,
+# with kms:ReEncrypt* written out.
+EBS_ENCRYPTION_CALLER_KMS_ACTIONS = frozenset(
+    {
+        "kms:CreateGrant",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+    }
+)
+
+# The VM Import/Export guide's KMS list for the vmimport role, wildcards written out.
+VM_IMPORT_GUIDE_ROLE_KMS_ACTIONS = frozenset(
+    {
+        "kms:CreateGrant",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+    }
+)

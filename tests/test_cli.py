@@ -125,6 +125,13 @@ def test_without_account_scoped_arns_use_the_principals_account() -> None:
             "(choose from 'aws', 'aws-cn', 'aws-us-gov')",
         ),
         (
+            ["vmimport-role", "--bucket", "b-1"],
+            "restore-permissions: error: vmimport-role needs --account: the trust policy's "
+            "aws:SourceAccount must name the account, because IAM does not promise "
+            "${aws:PrincipalAccount} when vmie.amazonaws.com assumes the role (with --existing "
+            "no trust policy is printed)",
+        ),
+        (
             ["vmimport-role", "--bucket", "b-1", "--kms-key", "alias/backups"],
             "restore-permissions: error: argument --kms-key: 'alias/backups' is not a KMS key ARN",
         ),
@@ -168,7 +175,9 @@ def test_cli_never_loads_cdk() -> None:
         "import sys, contextlib, io\n"
         "from restore_permissions.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    for args in (['policy', '--bucket', 'b-1'], ['vmimport-role', '--bucket', 'b-1'], ['explain']):\n"
+        "    for args in (['policy', '--bucket', 'b-1'],\n"
+        "                 ['vmimport-role', '--bucket', 'b-1', '--account', '111122223333'],\n"
+        "                 ['explain'], ['explain', '--workflows']):\n"
         "        main(args)\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'aws_cdk', 'jsii', 'constructs', 'cdk_nag'}))\n"
     )
@@ -211,5 +220,9 @@ def test_many_buckets_print_one_document_per_managed_policy() -> None:
                     else [statement["Resource"]]
                 )
     assert sorted(granted) == sorted(f"arn:aws:s3:::{bucket}" for bucket in buckets)
-    role = json.loads(cli("vmimport-role", *(a for b in buckets for a in ("--bucket", b))).stdout)
+    role = json.loads(
+        cli(
+            "vmimport-role", "--account", ACCOUNT, *(a for b in buckets for a in ("--bucket", b))
+        ).stdout
+    )
     assert len(role["PolicyDocuments"]) > 1 and "PolicyDocument" not in role

@@ -20,7 +20,14 @@ from restore_permissions import PrincipalType, RestorePermissions, VmImportRole
 from restore_permissions.policy import iam_size
 
 from .conftest import PSEUDO, Synthesized, actions_of, resolve_cfn, synthesize_stack
-from .sources import KB1025_CORRECTED_ACTIONS, MSP360_BUCKET_ACTIONS, MSP360_OBJECT_ACTIONS
+from .sources import (
+    AWS_BACKUP_RESTORE_DESCRIBES,
+    CLOUDBERRY_GUIDE_EC2_ACTIONS,
+    KB1025_CORRECTED_ACTIONS,
+    MSP360_BUCKET_ACTIONS,
+    MSP360_OBJECT_ACTIONS,
+    VM_IMPORT_GUIDE_CALLER_ADDITIONS,
+)
 
 PARTITION = {"Ref": "AWS::Partition"}
 ACCOUNT = {"Ref": "AWS::AccountId"}
@@ -76,7 +83,9 @@ def test_identity_policy_is_least_privilege(examples: dict[str, Synthesized]) ->
     document = restore_policy(examples["user_with_key"])["Properties"]["PolicyDocument"]
     assert actions_of(document) == (
         KB1025_CORRECTED_ACTIONS
-        | {"ec2:DescribeImages"}
+        | CLOUDBERRY_GUIDE_EC2_ACTIONS
+        | VM_IMPORT_GUIDE_CALLER_ADDITIONS
+        | AWS_BACKUP_RESTORE_DESCRIBES
         | MSP360_BUCKET_ACTIONS
         | MSP360_OBJECT_ACTIONS
     )
@@ -84,8 +93,10 @@ def test_identity_policy_is_least_privilege(examples: dict[str, Synthesized]) ->
     by_sid = {statement["Sid"]: statement for statement in deployed["Statement"]}
     assert list(by_sid) == [
         "Ec2Describe",
+        "Ec2LegacyImportCancel",
         "Ec2Import",
         "Ec2Launch",
+        "Ec2CreateVolume",
         "Ec2ManageInstances",
         "Ec2Tag",
         "AccountLists",
@@ -356,7 +367,7 @@ def test_grants_land_in_the_managed_policy_not_inline() -> None:
     synth = synthesize_stack(build)
     synth.template.resource_count_is("AWS::IAM::Policy", 0)
     statements = restore_policy(synth)["Properties"]["PolicyDocument"]["Statement"]
-    assert len(statements) == 9  # the eight of the catalogue, and the grant
+    assert len(statements) == 11  # the ten of the catalogue, and the grant
     (granted,) = [s for s in statements if "Sid" not in s]
     assert sorted(granted["Action"]) == ["s3:GetBucket*", "s3:GetObject*", "s3:List*"]
     assert "Policies" not in synth.resources("AWS::IAM::User")[

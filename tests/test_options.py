@@ -59,10 +59,12 @@ def test_bucket_encryption_key_is_used_for_both_policies() -> None:
 
     synth = synthesize_stack(build)
     key_id = next(iter(synth.resources("AWS::KMS::Key")))
-    for owner, document in policies(synth).items():
-        statement = by_sid(document)["BackupKey"]
-        assert statement["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}, owner
-        assert "kms:Decrypt" in statement["Action"]
+    identity, role = policies(synth)["identity"], policies(synth)["vmimport"]
+    for sid in ("BackupKeyViaS3", "BackupKeyViaEbs", "BackupKeyGrants"):
+        assert by_sid(identity)[sid]["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}, sid
+    assert "kms:Decrypt" in by_sid(identity)["BackupKeyViaS3"]["Action"]
+    assert by_sid(role)["BackupKey"]["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert "kms:Decrypt" in by_sid(role)["BackupKey"]["Action"]
 
 
 def test_explicit_encryption_key_for_an_imported_bucket() -> None:
@@ -71,8 +73,10 @@ def test_explicit_encryption_key_for_an_imported_bucket() -> None:
         RestorePermissions(stack, "Restore", bucket="my-backups", encryption_key=key)
 
     synth = synthesize_stack(build)
-    for document in policies(synth).values():
-        assert by_sid(document)["BackupKey"]["Resource"] == KEY_ARN
+    found = policies(synth)
+    for sid in ("BackupKeyViaS3", "BackupKeyViaEbs", "BackupKeyGrants"):
+        assert by_sid(found["identity"])[sid]["Resource"] == KEY_ARN, sid
+    assert by_sid(found["vmimport"])["BackupKey"]["Resource"] == KEY_ARN
 
 
 def test_no_key_no_kms_statement(examples: dict[str, Synthesized]) -> None:

@@ -24,13 +24,24 @@ from restore_permissions.policy import (
     identity_policy,
     kb1025_corrected_actions,
     kb1025_correction_notes,
+    plan_documents,
+    policy_document,
     render_statements,
     vm_import_role_policy,
     vm_import_trust_policy,
 )
 
 from .conftest import actions_of
-from .sources import KB1025_CORRECTED_ACTIONS, MSP360_BUCKET_ACTIONS, MSP360_OBJECT_ACTIONS
+from .sources import (
+    AWS_BACKUP_RESTORE_DESCRIBES,
+    CLOUDBERRY_GUIDE_EC2_ACTIONS,
+    EBS_ENCRYPTION_CALLER_KMS_ACTIONS,
+    KB1025_CORRECTED_ACTIONS,
+    MSP360_BUCKET_ACTIONS,
+    MSP360_OBJECT_ACTIONS,
+    VM_IMPORT_GUIDE_CALLER_ADDITIONS,
+    VM_IMPORT_GUIDE_ROLE_KMS_ACTIONS,
+)
 
 ACCOUNT = "111122223333"
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -113,12 +124,14 @@ def test_no_invalid_kb1025_action_in_any_combination(options: PolicyOptions) -> 
     assert not any(action.startswith("ami:") for action in granted)
 
 
-def test_least_privilege_grants_kb1025_corrected_plus_describe_images() -> None:
+def test_least_privilege_grants_kb1025_corrected_plus_the_restore_paths_it_misses() -> None:
     granted = actions_of(render(PolicyOptions()))
     assert (
         granted
         == KB1025_CORRECTED_ACTIONS
-        | {"ec2:DescribeImages"}
+        | CLOUDBERRY_GUIDE_EC2_ACTIONS
+        | VM_IMPORT_GUIDE_CALLER_ADDITIONS
+        | AWS_BACKUP_RESTORE_DESCRIBES
         | MSP360_BUCKET_ACTIONS
         | MSP360_OBJECT_ACTIONS
     )
@@ -152,14 +165,18 @@ def test_only_actions_without_resource_types_are_on_any_resource() -> None:
     }
     # Typed from the Service Authorization Reference; the dataset test checks it too.
     assert on_any == {
+        "ec2:CancelConversionTask",
         "ec2:DescribeAvailabilityZones",
         "ec2:DescribeConversionTasks",
         "ec2:DescribeImages",
         "ec2:DescribeImportImageTasks",
+        "ec2:DescribeImportSnapshotTasks",
         "ec2:DescribeInstances",
         "ec2:DescribeKeyPairs",
         "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSnapshots",
         "ec2:DescribeSubnets",
+        "ec2:DescribeVolumes",
         "iam:ListRoles",
         "s3:ListAllMyBuckets",
     }
@@ -200,7 +217,12 @@ def test_without_account_the_policy_variable_is_used() -> None:
 def test_instance_tag_guard() -> None:
     document = render(PolicyOptions(instance_tag=("restore", "cloudberry")))
     create = statement(document, "Ec2CreateTagged")
-    assert create["Action"] == ["ec2:ImportImage", "ec2:RequestSpotInstances", "ec2:RunInstances"]
+    assert create["Action"] == [
+        "ec2:CreateVolume",
+        "ec2:ImportImage",
+        "ec2:ImportSnapshot",
+        "ec2:RunInstances",
+    ]
     assert create["Condition"] == {"StringEquals": {"aws:RequestTag/restore": "cloudberry"}}
     assert "arn:aws:ec2:*:111122223333:instance/*" in create["Resource"]
     manage = statement(document, "Ec2ManageTagged")
@@ -211,13 +233,22 @@ def test_instance_tag_guard() -> None:
         "ec2:MonitorInstances",
         "ec2:ModifyInstanceAttribute",
         "ec2:CreateTags",
-    } <= set(manage["Action"])
+        "ec2:CancelImportTask",
+    } == set(manage["Action"])
     assert manage["Condition"] == {"StringEquals": {"aws:ResourceTag/restore": "cloudberry"}}
     tag_on_create = statement(document, "Ec2TagOnCreate")
     assert tag_on_create["Condition"] == {
         "StringEquals": {
-            "ec2:CreateAction": ["ImportImage", "RequestSpotInstances", "RunInstances"]
+            "ec2:CreateAction": ["CreateVolume", "ImportImage", "ImportSnapshot", "RunInstances"]
         }
+    }
+    # Naming an imported AMI: only a request that adds the tag.
+    assert statement(document, "Ec2TagImports") == {
+        "Sid": "Ec2TagImports",
+        "Effect": "Allow",
+        "Action": "ec2:CreateTags",
+        "Resource": "arn:aws:ec2:*::image/*",
+        "Condition": {"StringEquals": {"aws:RequestTag/restore": "cloudberry"}},
     }
     # Nothing grants a launch or instance control on instances without the tag.
     for s in document["Statement"]:
@@ -225,7 +256,14 @@ def test_instance_tag_guard() -> None:
             continue
         if "arn:aws:ec2:*:111122223333:instance/*" in as_list(s["Resource"]):
             pytest.fail(f"{s['Sid']} grants instances without the tag condition")
-    assert "ec2:ImportInstance" not in actions_of(document)
+    # A launch's volumes need no tag: the instance's decides, as in Elastic
+    # Disaster Recovery's policy; CreateVolume itself stays guarded.
+    use = statement(document, "Ec2UseResources")
+    assert "arn:aws:ec2:*:111122223333:volume/*" in use["Resource"]
+    assert "ec2:CreateVolume" not in use["Action"] and "Condition" not in use
+    # Cannot tag what they create, or what they launch: not granted.
+    for action in ("ec2:ImportInstance", "ec2:ImportVolume", "ec2:RequestSpotInstances"):
+        assert action not in actions_of(document), action
 
 
 def test_kb1025_profile_is_the_vendor_policy_bucket_scoped() -> None:
@@ -264,24 +302,58 @@ def test_opt_ins() -> None:
 
 
 @pytest.mark.parametrize("profile", list(PolicyProfile))
-def test_kms_actions_on_the_key_only(profile: PolicyProfile) -> None:
-    document = render(PolicyOptions(profile=profile), kms=True)
-    key = statement(document, "BackupKey")
-    assert key["Resource"] == KEY
-    assert set(key["Action"]) == {
-        "kms:CreateGrant",
-        "kms:Decrypt",
-        "kms:DescribeKey",
-        "kms:Encrypt",
-        "kms:GenerateDataKey",
-        "kms:GenerateDataKeyWithoutPlaintext",
-        "kms:ReEncryptFrom",
-        "kms:ReEncryptTo",
+def test_kms_actions_on_the_key_only_through_s3_and_ebs(profile: PolicyProfile) -> None:
+    document = render(PolicyOptions(profile=profile, allowed_regions=("eu-west-1",)), kms=True)
+    assert statement(document, "BackupKeyViaS3") == {
+        "Sid": "BackupKeyViaS3",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": KEY,
+        # The bucket's Region is not the EC2 Regions' business.
+        "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
     }
+    ebs = statement(document, "BackupKeyViaEbs")
+    assert ebs["Resource"] == KEY
+    assert ebs["Condition"] == {"StringLike": {"kms:ViaService": "ec2.eu-west-1.amazonaws.com"}}
+    assert statement(document, "BackupKeyGrants") == {
+        "Sid": "BackupKeyGrants",
+        "Effect": "Allow",
+        "Action": "kms:CreateGrant",
+        "Resource": KEY,
+        "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+    }
+    identity_kms = {a for a in actions_of(document) if a.startswith("kms:")}
+    assert identity_kms == EBS_ENCRYPTION_CALLER_KMS_ACTIONS | {"kms:GenerateDataKey"}
+    assert "kms:Encrypt" not in identity_kms
     role = vm_import_role_policy(
         Arns.for_buckets(["my-backups"], account=ACCOUNT, kms_key_arns=[KEY])
     )
-    assert statement(role, "BackupKey") == key
+    assert statement(role, "BackupKey") == {
+        "Sid": "BackupKey",
+        "Effect": "Allow",
+        "Action": sorted(VM_IMPORT_GUIDE_ROLE_KMS_ACTIONS),
+        "Resource": KEY,
+    }
+
+
+def test_kms_via_service_follows_the_partition() -> None:
+    document = identity_policy(
+        PolicyOptions(),
+        Arns.for_buckets(["b-1"], partition="aws-cn", account=ACCOUNT, kms_key_arns=[KEY]),
+    )
+    assert statement(document, "BackupKeyViaS3")["Condition"] == {
+        "StringLike": {"kms:ViaService": "s3.*.amazonaws.com.cn"}
+    }
+    assert statement(document, "BackupKeyViaEbs")["Condition"] == {
+        "StringLike": {"kms:ViaService": "ec2.*.amazonaws.com.cn"}
+    }
+
+
+def test_kb1025_keeps_allowed_regions_on_its_ec2_statement() -> None:
+    document = render(PolicyOptions(profile=PolicyProfile.KB1025, allowed_regions=("eu-west-1",)))
+    assert statement(document, "Kb1025Ec2")["Condition"] == {
+        "StringEquals": {"aws:RequestedRegion": ["eu-west-1"]}
+    }
 
 
 def test_vm_import_role_policy_and_trust_follow_the_aws_guide() -> None:
@@ -327,55 +399,71 @@ def test_an_action_without_a_reason_cannot_be_rendered() -> None:
         )
 
 
-def test_largest_combination_fits_one_managed_policy() -> None:
-    # Every option, every commercial Region, the longest partition, a 63-character
-    # bucket name and a KMS key: IAM counts characters without whitespace.
-    regions = [
-        "us-east-1",
-        "us-east-2",
-        "us-west-1",
-        "us-west-2",
-        "af-south-1",
-        "ap-east-1",
-        "ap-south-1",
-        "ap-south-2",
-        "ap-southeast-1",
-        "ap-southeast-2",
-        "ap-southeast-3",
-        "ap-southeast-4",
-        "ap-northeast-1",
-        "ap-northeast-2",
-        "ap-northeast-3",
-        "ca-central-1",
-        "ca-west-1",
-        "eu-central-1",
-        "eu-central-2",
-        "eu-west-1",
-        "eu-west-2",
-        "eu-west-3",
-        "eu-south-1",
-        "eu-south-2",
-        "eu-north-1",
-        "il-central-1",
-        "me-south-1",
-        "me-central-1",
-        "sa-east-1",
-        "mx-central-1",
-    ]
+ALL_COMMERCIAL_REGIONS = [
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-north-1",
+    "il-central-1",
+    "me-south-1",
+    "me-central-1",
+    "sa-east-1",
+    "mx-central-1",
+]
+
+
+def largest(regions: list[str]) -> dict[str, Any]:
+    """Every option, the longest partition, a 63-character bucket name and a KMS key."""
     options = PolicyOptions(
         allowed_regions=tuple(regions),
         instance_tag=("restore-permissions/restored-by", "cloudberry-backup"),
         federation=True,
         email_notifications=True,
     )
-    document = identity_policy(
+    return identity_policy(
         options,
         Arns.for_buckets(
             ["b" * 63], partition="aws-us-gov", account=ACCOUNT, kms_key_arns=[KEY], regions=regions
         ),
     )
-    size = iam_size(document)
-    assert size < 6144, size
+
+
+def test_largest_combination_fits_one_managed_policy_with_ten_regions() -> None:
+    # IAM counts characters without whitespace. Each allowed Region repeats in
+    # the aws:RequestedRegion condition of each of the seven EC2 statements.
+    size = iam_size(largest(ALL_COMMERCIAL_REGIONS[:10]))
+    assert size <= 6144, size
+
+
+def test_past_ten_regions_the_largest_combination_splits_into_policies_that_fit() -> None:
+    document = largest(ALL_COMMERCIAL_REGIONS)
+    assert iam_size(document) > 6144
+    parts = plan_documents(document["Statement"])
+    assert len(parts) == 2
+    for part in parts:
+        assert iam_size(policy_document(part)) <= 6144
+    assert [s for part in parts for s in part] == document["Statement"]
 
 
 @pytest.mark.parametrize(

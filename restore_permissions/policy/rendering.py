@@ -1,0 +1,175 @@
+"""Statement specs rendered into IAM policy documents, with ARNs and conditions filled in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .catalogue import EC2_ACCOUNT_SCOPES, REASONS, VM_IMPORT_ROLE_REASONS, Guard, Reason, Scope
+from .statements import (
+    TAG_GUARDED_CREATORS,
+    PolicyOptions,
+    StatementSpec,
+    identity_statements,
+    vm_import_role_statements,
+)
+
+#: The DNS suffix of AWS endpoints per partition, for ``kms:ViaService`` values.
+URL_SUFFIXES = {"aws-cn": "amazonaws.com.cn"}
+DEFAULT_URL_SUFFIX = "amazonaws.com"
+
+
+def reason_for(action: str, *, vm_import_role: bool = False) -> Reason:
+    """The reason an action is granted (to the vmimport role with ``vm_import_role``)."""
+    return (VM_IMPORT_ROLE_REASONS if vm_import_role else REASONS)[action]
+
+
+@dataclass(frozen=True)
+class Arns:
+    """Where the ARNs of a rendered policy point. Values may be CDK token strings."""
+
+    partition: str
+    account: str
+    bucket_arns: Sequence[str]
+    object_arns: Sequence[str]
+    kms_key_arns: Sequence[str] = ()
+    #: The allowed Regions; see :attr:`ec2_region`.
+    regions: Sequence[str] = ()
+    #: The DNS suffix of the partition's endpoints (``AWS::URLSuffix``), for
+    #: the ``kms:ViaService`` conditions.
+    url_suffix: str = DEFAULT_URL_SUFFIX
+
+    @classmethod
+    def for_buckets(
+        cls,
+        bucket_names: Iterable[str],
+        *,
+        partition: str = "aws",
+        account: str = "${aws:PrincipalAccount}",
+        kms_key_arns: Sequence[str] = (),
+        regions: Sequence[str] = (),
+    ) -> Arns:
+        """ARNs for literal bucket names (the command line's case)."""
+        names = list(bucket_names)
+        return cls(
+            partition=partition,
+            account=account,
+            bucket_arns=[bucket_arn(partition, name) for name in names],
+            object_arns=[f"{bucket_arn(partition, name)}/*" for name in names],
+            kms_key_arns=kms_key_arns,
+            regions=regions,
+            url_suffix=URL_SUFFIXES.get(partition, DEFAULT_URL_SUFFIX),
+        )
+
+    def resources(self, scope: Scope) -> list[str]:
+        if scope is Scope.ANY:
+            return ["*"]
+        if scope is Scope.BUCKET:
+            return list(self.bucket_arns)
+        if scope is Scope.OBJECTS:
+            return list(self.object_arns)
+        if scope is Scope.KMS_KEY:
+            return list(self.kms_key_arns)
+        if scope is Scope.FEDERATED_USER:
+            return [f"arn:{self.partition}:sts::{self.account}:federated-user/*"]
+        if scope is Scope.EMAIL_IDENTITY:
+            # SES may be used in another Region than EC2.
+            return [f"arn:{self.partition}:ses:*:{self.account}:identity/*"]
+        account = self.account if scope in EC2_ACCOUNT_SCOPES else ""
+        return [f"arn:{self.partition}:ec2:{self.ec2_region}:{account}:{scope.value}/*"]
+
+    @property
+    def ec2_region(self) -> str:
+        """The Region part of scoped EC2 ARNs.
+
+        One allowed Region goes into the ARNs. With several, the ARNs say ``*``
+        and the statements' ``aws:RequestedRegion`` condition restricts them: an
+        EC2 call only touches resources in the Region it is sent to, so the
+        condition alone is as tight, and one ARN per Region would multiply the
+        policy past IAM's 6,144-character quota.
+        """
+        return self.regions[0] if len(self.regions) == 1 else "*"
+
+
+def bucket_arn(partition: str, bucket_name: str) -> str:
+    return f"arn:{partition}:s3:::{bucket_name}"
+
+
+def render_statements(
+    specs: Iterable[StatementSpec],
+    arns: Arns,
+    options: PolicyOptions | None = None,
+    *,
+    vm_import_role: bool = False,
+) -> list[dict[str, Any]]:
+    """IAM statements (JSON-ready dicts) for ``specs`` with ``arns`` filled in.
+
+    Actions and resources keep a stable order so that documents diff cleanly.
+    """
+    options = options or PolicyOptions()
+    statements: list[dict[str, Any]] = []
+    for spec in specs:
+        # Sorted as CDK sorts them, so that a rendered document equals the template's.
+        resources = sorted({r for scope in spec.scopes for r in arns.resources(scope)})
+        if not resources:
+            raise ValueError(f"statement {spec.sid} has no resources")
+        for action in spec.actions:
+            reason_for(action, vm_import_role=vm_import_role)  # every action has a reason
+        statement: dict[str, Any] = {
+            "Sid": spec.sid,
+            "Effect": "Allow",
+            "Action": sorted(spec.actions) if len(spec.actions) > 1 else spec.actions[0],
+            "Resource": resources if len(resources) > 1 else resources[0],
+        }
+        condition = condition_of(spec, options, arns)
+        if condition:
+            statement["Condition"] = condition
+        statements.append(statement)
+    return statements
+
+
+def condition_of(spec: StatementSpec, options: PolicyOptions, arns: Arns) -> dict[str, Any]:
+    """The statement's Condition block (empty for none)."""
+    string_equals: dict[str, Any] = {}
+    if spec.is_ec2 and options.allowed_regions:
+        string_equals["aws:RequestedRegion"] = list(options.allowed_regions)
+    if spec.guard in (Guard.REQUEST_TAG, Guard.RESOURCE_TAG, Guard.CREATE_ACTION):
+        assert options.instance_tag is not None, spec.sid
+        key, value = options.instance_tag
+        if spec.guard is Guard.REQUEST_TAG:
+            string_equals[f"aws:RequestTag/{key}"] = value
+        elif spec.guard is Guard.RESOURCE_TAG:
+            string_equals[f"aws:ResourceTag/{key}"] = value
+        else:
+            # The condition's values are API names without the "ec2:" prefix.
+            string_equals["ec2:CreateAction"] = sorted(
+                action.removeprefix("ec2:") for action in TAG_GUARDED_CREATORS
+            )
+    condition: dict[str, Any] = {"StringEquals": string_equals} if string_equals else {}
+    # kms:ViaService values name the service's endpoint: s3.REGION.SUFFIX. The
+    # bucket's Region is not known, so S3 gets any Region; EBS gets the one
+    # allowed Region, or any (the key itself lives in one Region).
+    if spec.guard is Guard.VIA_S3:
+        condition["StringLike"] = {"kms:ViaService": f"s3.*.{arns.url_suffix}"}
+    elif spec.guard is Guard.VIA_EC2:
+        condition["StringLike"] = {"kms:ViaService": f"ec2.{arns.ec2_region}.{arns.url_suffix}"}
+    elif spec.guard is Guard.GRANT_FOR_AWS_RESOURCE:
+        condition["Bool"] = {"kms:GrantIsForAWSResource": "true"}
+    return condition
+
+
+def policy_document(statements: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def identity_policy(options: PolicyOptions, arns: Arns) -> dict[str, Any]:
+    """The restore identity's policy document."""
+    specs = identity_statements(options, kms=bool(arns.kms_key_arns))
+    return policy_document(render_statements(specs, arns, options))
+
+
+def vm_import_role_policy(arns: Arns, *, existing_role: bool = False) -> dict[str, Any]:
+    """The vmimport role's policy document (bucket statements only for an existing role)."""
+    specs = vm_import_role_statements(existing_role=existing_role, kms=bool(arns.kms_key_arns))
+    return policy_document(render_statements(specs, arns, vm_import_role=True))

@@ -1,0 +1,104 @@
+"""IAM's size rule for policies, and packing statements into managed policies that fit it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .rendering import policy_document
+
+#: IAM's quota for one customer-managed policy, in characters without whitespace.
+MANAGED_POLICY_LIMIT = 6144
+
+
+def iam_size(document: Mapping[str, Any]) -> int:
+    """Characters IAM counts against a policy quota: the JSON without whitespace."""
+    return len("".join(json.dumps(document, separators=(",", ":")).split()))
+
+
+#: Room kept free in each planned policy, for estimates of deploy-time values.
+PLANNING_MARGIN = 64
+_DOCUMENT_OVERHEAD = len(json.dumps(policy_document([]), separators=(",", ":")))
+
+
+def statement_size(statement: Mapping[str, Any], length: Callable[[str], int] = len) -> int:
+    """Characters ``statement`` takes in a policy, with ``length`` giving each resource's."""
+    resources = statement["Resource"]
+    resources = resources if isinstance(resources, list) else [resources]
+    base = len(json.dumps({**statement, "Resource": []}, separators=(",", ":")))
+    # Each resource adds its quotes, and all but the first a comma.
+    return base + sum(length(r) + 2 for r in resources) + max(len(resources) - 1, 0)
+
+
+def plan_documents(
+    statements: Sequence[Mapping[str, Any]],
+    *,
+    length: Callable[[str], int] = len,
+    limit: int = MANAGED_POLICY_LIMIT - PLANNING_MARGIN,
+    reserved: int = 0,
+) -> list[list[dict[str, Any]]]:
+    """Pack statements into as few policy documents as fit ``limit`` characters each.
+
+    Statements keep their order. One that does not fit whole is split by its
+    resources, the parts numbered ``Sid``, ``Sid2``, ``Sid3``... ``reserved``
+    characters of the first document are taken by statements added elsewhere.
+    ``length`` measures a resource as deployed (CDK tokens are longer or
+    shorter than the values they stand for).
+    """
+    packer = _Packer(limit, length, reserved)
+    for statement in statements:
+        packer.add(statement)
+    return [document for document in packer.documents if document]
+
+
+class _Packer:
+    def __init__(self, limit: int, length: Callable[[str], int], reserved: int) -> None:
+        self.limit = limit
+        self.length = length
+        self.documents: list[list[dict[str, Any]]] = [[]]
+        self.used = [_DOCUMENT_OVERHEAD + reserved]
+
+    def room(self) -> int:
+        return self.limit - self.used[-1] - (1 if self.documents[-1] else 0)
+
+    def start_document(self) -> None:
+        self.documents.append([])
+        self.used.append(_DOCUMENT_OVERHEAD)
+
+    def place(self, statement: dict[str, Any], size: int) -> None:
+        self.used[-1] += size + (1 if self.documents[-1] else 0)
+        self.documents[-1].append(statement)
+
+    def add(self, statement: Mapping[str, Any]) -> None:
+        size = statement_size(statement, self.length)
+        if size > self.room() and size <= self.limit - _DOCUMENT_OVERHEAD:
+            self.start_document()
+        if size <= self.room():
+            self.place(dict(statement), size)
+            return
+        # Too big for any one document: split it by its resources.
+        resources = statement["Resource"]
+        resources = resources if isinstance(resources, list) else [resources]
+        empty = statement_size({**statement, "Resource": []}, self.length)
+        part, chunk, chunk_size = 1, list[str](), empty
+        for resource in resources:
+            cost = self.length(resource) + 2 + (1 if chunk else 0)
+            if chunk_size + cost > self.room():
+                if chunk:
+                    self.place(self.part(statement, part, chunk), chunk_size)
+                    part, chunk, chunk_size = part + 1, [], empty
+                    cost = self.length(resource) + 2
+                self.start_document()
+            chunk.append(resource)
+            chunk_size += cost
+        self.place(self.part(statement, part, chunk), chunk_size)
+
+    @staticmethod
+    def part(statement: Mapping[str, Any], part: int, resources: list[str]) -> dict[str, Any]:
+        sid = statement["Sid"] if part == 1 else f"{statement['Sid']}{part}"
+        return {
+            **statement,
+            "Sid": sid,
+            "Resource": resources if len(resources) > 1 else resources[0],
+        }

@@ -1,0 +1,334 @@
+"""Which statements each profile and option grants, before any ARN is known."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .catalogue import (
+    KMS_VIA_EC2_ACTIONS,
+    KMS_VIA_S3_ACTIONS,
+    VM_IMPORT_ROLE_KMS_ACTIONS,
+    Guard,
+    PolicyProfile,
+    Scope,
+    kb1025_corrected_actions,
+)
+
+
+@dataclass(frozen=True)
+class StatementSpec:
+    """One policy statement before ARNs are known."""
+
+    sid: str
+    actions: tuple[str, ...]
+    scopes: tuple[Scope, ...]
+    guard: Guard = Guard.NONE
+
+    @property
+    def is_ec2(self) -> bool:
+        return all(action.startswith("ec2:") for action in self.actions)
+
+
+_EC2_DESCRIBE = (
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeConversionTasks",
+    "ec2:DescribeImages",
+    "ec2:DescribeImportImageTasks",
+    "ec2:DescribeImportSnapshotTasks",
+    "ec2:DescribeInstances",
+    "ec2:DescribeKeyPairs",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSnapshots",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVolumes",
+)
+_IMPORT = (
+    "ec2:CancelImportTask",
+    "ec2:ImportImage",
+    "ec2:ImportInstance",
+    "ec2:ImportSnapshot",
+    "ec2:ImportVolume",
+)
+_IMPORT_SCOPES = (
+    Scope.IMPORT_IMAGE_TASK,
+    Scope.IMPORT_SNAPSHOT_TASK,
+    Scope.IMAGE,
+    Scope.SNAPSHOT,
+    Scope.INSTANCE,
+    Scope.VOLUME,
+    Scope.SECURITY_GROUP,
+    Scope.SUBNET,
+)
+_LAUNCH = ("ec2:RequestSpotInstances", "ec2:RunInstances")
+#: What a launch creates.
+_LAUNCH_CREATES = (Scope.INSTANCE, Scope.VOLUME, Scope.SPOT_REQUEST)
+#: What a launch uses without creating it.
+_LAUNCH_USES = (
+    Scope.IMAGE,
+    Scope.SNAPSHOT,
+    Scope.NETWORK_INTERFACE,
+    Scope.SECURITY_GROUP,
+    Scope.SUBNET,
+    Scope.KEY_PAIR,
+)
+_MANAGE = (
+    "ec2:ModifyInstanceAttribute",
+    "ec2:MonitorInstances",
+    "ec2:StartInstances",
+    "ec2:StopInstances",
+    "ec2:TerminateInstances",
+)
+#: What the restore creates and names: the instance, a restored volume, the
+#: Spot request, the AMI and the import tasks. A launch's network interfaces
+#: and an import's snapshots are not tagged by any workflow.
+_TAGGED = (
+    Scope.INSTANCE,
+    Scope.VOLUME,
+    Scope.SPOT_REQUEST,
+    Scope.IMAGE,
+    Scope.IMPORT_IMAGE_TASK,
+    Scope.IMPORT_SNAPSHOT_TASK,
+)
+#: The calls that create what the tag guard requires to be tagged. Their
+#: ``ec2:CreateAction`` values let CreateTags apply the request's tags.
+TAG_GUARDED_CREATORS = (
+    "ec2:CreateVolume",
+    "ec2:ImportImage",
+    "ec2:ImportSnapshot",
+    "ec2:RunInstances",
+)
+#: What those calls create, and so must carry the tag in their request.
+_GUARD_CREATES = (Scope.IMPORT_IMAGE_TASK, Scope.IMPORT_SNAPSHOT_TASK, Scope.INSTANCE, Scope.VOLUME)
+#: What may be controlled once it carries the tag: instances, and import tasks (to cancel).
+_GUARD_CONTROLS = (Scope.INSTANCE, Scope.IMPORT_IMAGE_TASK, Scope.IMPORT_SNAPSHOT_TASK)
+_GLOBAL_LISTS = ("iam:ListRoles", "s3:ListAllMyBuckets")
+_BUCKET_ACTIONS = (
+    "s3:GetBucketLocation",
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:ListBucket",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListBucketVersions",
+    "s3:PutBucketObjectLockConfiguration",
+)
+_OBJECT_ACTIONS = (
+    "s3:AbortMultipartUpload",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:GetObject",
+    "s3:GetObjectAcl",
+    "s3:GetObjectVersion",
+    "s3:GetObjectVersionAcl",
+    "s3:ListMultipartUploadParts",
+    "s3:PutObject",
+    "s3:PutObjectAcl",
+    "s3:PutObjectVersionAcl",
+    "s3:RestoreObject",
+)
+
+#: An AWS Region name (us-east-1, cn-north-1, us-gov-west-1, ...).
+REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_TAG_KEY = re.compile(r"[\w.:/=+@ -]{1,128}", re.ASCII)
+_TAG_VALUE = re.compile(r"[\w.:/=+@ -]{0,256}", re.ASCII)
+
+
+@dataclass(frozen=True)
+class PolicyOptions:
+    """The choices that shape the identity policy. Checked on creation (ValueError)."""
+
+    #: LEAST_PRIVILEGE (default) or KB1025.
+    profile: PolicyProfile = PolicyProfile.LEAST_PRIVILEGE
+    #: Regions the EC2 calls may go to; empty: any. Adds an ``aws:RequestedRegion``
+    #: condition to every EC2 statement and puts the regions in scoped EC2 ARNs.
+    allowed_regions: tuple[str, ...] = ()
+    #: ``(key, value)``: launches, imports and new volumes must carry this tag,
+    #: and only tagged resources may be controlled. Spot requests and the legacy
+    #: ImportInstance/ImportVolume are then not granted. LEAST_PRIVILEGE only.
+    instance_tag: tuple[str, str] | None = None
+    #: Grant ``sts:GetFederationToken`` (MSP360 Managed Backup Service). LEAST_PRIVILEGE only.
+    federation: bool = False
+    #: Grant ``ses:SendEmail`` and ``ses:SendRawEmail``. LEAST_PRIVILEGE only.
+    email_notifications: bool = False
+    #: Values only known at deploy time (CDK tokens) are not checked.
+    skip_check: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.profile, PolicyProfile):
+            raise ValueError(
+                f"profile={self.profile!r} is invalid: use PolicyProfile.LEAST_PRIVILEGE or "
+                "PolicyProfile.KB1025"
+            )
+        object.__setattr__(self, "allowed_regions", tuple(dict.fromkeys(self.allowed_regions)))
+        for region in self.allowed_regions:
+            if region not in self.skip_check and not REGION_NAME.fullmatch(region):
+                raise ValueError(
+                    f"allowed_regions contains {region!r}, which is not an AWS Region name "
+                    "(for example 'us-east-1', 'eu-central-1', 'cn-north-1', 'us-gov-west-1')"
+                )
+        if self.profile is PolicyProfile.KB1025:
+            for name in ("instance_tag", "federation", "email_notifications"):
+                if getattr(self, name):
+                    raise ValueError(
+                        f"{name} is only valid with PolicyProfile.LEAST_PRIVILEGE: "
+                        "PolicyProfile.KB1025 grants exactly what the vendor article grants"
+                    )
+        if self.instance_tag is not None:
+            if not (isinstance(self.instance_tag, tuple) and len(self.instance_tag) == 2):
+                raise ValueError(
+                    f"instance_tag={self.instance_tag!r} is invalid: use a (key, value) tuple"
+                )
+            key, value = self.instance_tag
+            if key not in self.skip_check and (
+                not _TAG_KEY.fullmatch(key) or key.lower().startswith("aws:")
+            ):
+                raise ValueError(
+                    f"instance_tag key {key!r} is invalid: tag keys are 1 to 128 characters of "
+                    "letters, digits, spaces and _.:/=+-@, and may not start with 'aws:'"
+                )
+            if value not in self.skip_check and not _TAG_VALUE.fullmatch(value):
+                raise ValueError(
+                    f"instance_tag value {value!r} is invalid: tag values are 0 to 256 "
+                    "characters of letters, digits, spaces and _.:/=+-@"
+                )
+
+
+def identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementSpec]:
+    """The restore identity's statements for ``options``; ``kms`` adds the key statement."""
+    if options.profile is PolicyProfile.KB1025:
+        corrected = kb1025_corrected_actions()
+        statements = [
+            StatementSpec(
+                "Kb1025Ec2",
+                tuple(sorted(a for a in corrected if a.startswith("ec2:"))),
+                (Scope.ANY,),
+            ),
+            StatementSpec(
+                "Kb1025Lists",
+                tuple(sorted(a for a in corrected if not a.startswith("ec2:"))),
+                (Scope.ANY,),
+            ),
+            StatementSpec("Kb1025Bucket", ("s3:*",), (Scope.BUCKET,)),
+            StatementSpec("Kb1025Objects", ("s3:*",), (Scope.OBJECTS,)),
+            StatementSpec("Kb1025Federation", ("sts:GetFederationToken",), (Scope.ANY,)),
+            StatementSpec("Kb1025Email", ("ses:*",), (Scope.ANY,)),
+        ]
+    else:
+        statements = [StatementSpec("Ec2Describe", _EC2_DESCRIBE, (Scope.ANY,))]
+        if options.instance_tag is None:
+            statements += [
+                # Conversion tasks take no resource-level permissions (SAR).
+                StatementSpec("Ec2LegacyImportCancel", ("ec2:CancelConversionTask",), (Scope.ANY,)),
+                StatementSpec("Ec2Import", _IMPORT, _IMPORT_SCOPES),
+                StatementSpec("Ec2Launch", _LAUNCH, _LAUNCH_CREATES + _LAUNCH_USES),
+                StatementSpec(
+                    "Ec2CreateVolume", ("ec2:CreateVolume",), (Scope.VOLUME, Scope.SNAPSHOT)
+                ),
+                StatementSpec(
+                    "Ec2ManageInstances",
+                    _MANAGE,
+                    (Scope.INSTANCE, Scope.SECURITY_GROUP, Scope.VOLUME),
+                ),
+                StatementSpec("Ec2Tag", ("ec2:CreateTags",), _TAGGED),
+            ]
+        else:
+            # A call needs every resource it touches allowed, so the guarded
+            # parts decide: the instance, volume or import task that the call
+            # creates must carry the tag in its request, as Elastic Disaster
+            # Recovery and Application Migration Service condition the
+            # instance only. What a call only uses, and the volumes and
+            # network interfaces a launch makes beside its instance, are
+            # granted without a tag. An action is never granted on a resource
+            # type it does not take, so grouping actions widens nothing.
+            # Left out, because they cannot tag what they create (see
+            # workflows.py): the legacy ImportInstance and ImportVolume, and
+            # RequestSpotInstances, whose instances never carry the tag and so
+            # could never be stopped or terminated.
+            statements += [
+                StatementSpec(
+                    "Ec2CreateTagged",
+                    TAG_GUARDED_CREATORS,
+                    (
+                        Scope.IMPORT_IMAGE_TASK,
+                        Scope.IMPORT_SNAPSHOT_TASK,
+                        Scope.INSTANCE,
+                        Scope.VOLUME,
+                    ),
+                    Guard.REQUEST_TAG,
+                ),
+                StatementSpec(
+                    "Ec2UseResources",
+                    (
+                        "ec2:ImportImage",
+                        "ec2:ImportSnapshot",
+                        "ec2:ModifyInstanceAttribute",
+                        "ec2:RunInstances",
+                    ),
+                    (*_LAUNCH_USES, Scope.VOLUME),
+                ),
+                StatementSpec("Ec2VolumeSource", ("ec2:CreateVolume",), (Scope.SNAPSHOT,)),
+                StatementSpec(
+                    "Ec2ManageTagged",
+                    ("ec2:CancelImportTask", "ec2:CreateTags", *_MANAGE),
+                    _GUARD_CONTROLS,
+                    Guard.RESOURCE_TAG,
+                ),
+                StatementSpec(
+                    "Ec2TagOnCreate", ("ec2:CreateTags",), _GUARD_CREATES, Guard.CREATE_ACTION
+                ),
+                # Names the AMI an import produced: the import tags only its
+                # task, so the request that names the AMI must add the tag
+                # (Elastic Disaster Recovery tags images the same way).
+                StatementSpec(
+                    "Ec2TagImports", ("ec2:CreateTags",), (Scope.IMAGE,), Guard.REQUEST_TAG
+                ),
+            ]
+        statements += [
+            StatementSpec("AccountLists", _GLOBAL_LISTS, (Scope.ANY,)),
+            StatementSpec("BackupBucket", _BUCKET_ACTIONS, (Scope.BUCKET,)),
+            StatementSpec("BackupObjects", _OBJECT_ACTIONS, (Scope.OBJECTS,)),
+        ]
+        if options.federation:
+            statements.append(
+                StatementSpec("Federation", ("sts:GetFederationToken",), (Scope.FEDERATED_USER,))
+            )
+        if options.email_notifications:
+            statements.append(
+                StatementSpec(
+                    "EmailNotifications",
+                    ("ses:SendEmail", "ses:SendRawEmail"),
+                    (Scope.EMAIL_IDENTITY,),
+                )
+            )
+    if kms:
+        statements += [
+            StatementSpec("BackupKeyViaS3", KMS_VIA_S3_ACTIONS, (Scope.KMS_KEY,), Guard.VIA_S3),
+            StatementSpec("BackupKeyViaEbs", KMS_VIA_EC2_ACTIONS, (Scope.KMS_KEY,), Guard.VIA_EC2),
+            StatementSpec(
+                "BackupKeyGrants",
+                ("kms:CreateGrant",),
+                (Scope.KMS_KEY,),
+                Guard.GRANT_FOR_AWS_RESOURCE,
+            ),
+        ]
+    return statements
+
+
+def vm_import_role_statements(*, existing_role: bool, kms: bool) -> list[StatementSpec]:
+    """The vmimport role's statements; an existing role only gets the bucket (and key) ones."""
+    statements = [
+        StatementSpec("BackupBucket", ("s3:GetBucketLocation", "s3:ListBucket"), (Scope.BUCKET,)),
+        StatementSpec("BackupObjects", ("s3:GetObject",), (Scope.OBJECTS,)),
+    ]
+    if not existing_role:
+        statements = [
+            StatementSpec("Ec2Describe", ("ec2:Describe*",), (Scope.ANY,)),
+            StatementSpec(
+                "Ec2ImportSnapshots",
+                ("ec2:CopySnapshot", "ec2:ModifySnapshotAttribute", "ec2:RegisterImage"),
+                (Scope.SNAPSHOT, Scope.IMAGE),
+            ),
+            *statements,
+        ]
+    if kms:
+        statements.append(StatementSpec("BackupKey", VM_IMPORT_ROLE_KMS_ACTIONS, (Scope.KMS_KEY,)))
+    return statements
