@@ -17,7 +17,7 @@ export PATH := $(BIN):$(PATH)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: install synth test lint unit snapshot-update docs deploy-local bench clean
+.PHONY: install synth test lint unit snapshot-update docs deploy-local bench mutate clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -65,6 +65,12 @@ deploy-local: install
 # Synth time, memory and policy counts of the example and large apps (bench/README.md).
 bench: install
 	$(BIN)/python bench/run.py $(ARGS)
+
+# Drops each action and resource type from each statement in turn and runs the
+# workflow matrix on the result: every drop must fail it, or be listed in the
+# catalogue with its reason (scripts/mutate.py).
+mutate: install
+	$(BIN)/python scripts/mutate.py $(ARGS)
 
 # Regenerates docs/permissions.md from the catalogue (a test fails when it is stale).
 docs: install

@@ -1,7 +1,7 @@
 """The synthesized policies, judged by an offline IAM policy evaluator we did not write.
 
-The evaluator is principalmapper's local policy simulation (a test-only
-oracle; its last release is from 2022). It evaluates resources and
+The evaluator is principalmapper's local policy simulation (tests/oracle.py:
+a test-only oracle; its last release is from 2022). It evaluates resources and
 conditions, which moto does not: moto checks non-S3 calls against '*' and
 ignores request context. Each row is a request with its context and whether
 IAM should allow it; "denied" means no Allow statement matches (implicit deny).
@@ -9,23 +9,12 @@ IAM should allow it; "denied" means no Allow statement matches (implicit deny).
 
 from __future__ import annotations
 
-import collections
-import collections.abc
 from typing import Any
 
 import pytest
 
 from .conftest import PSEUDO, Synthesized, resolve_cfn
-
-# principalmapper 1.1.5 imports these names from `collections`, which Python
-# 3.10 moved to `collections.abc`; alias them before importing it.
-for _name in ("Mapping", "MutableMapping", "Sequence", "Iterable", "Callable", "MutableSet", "Set"):
-    if not hasattr(collections, _name):
-        setattr(collections, _name, getattr(collections.abc, _name))
-
-from principalmapper.common import Policy  # noqa: E402
-from principalmapper.querying.local_policy_simulation import policy_has_matching_statement  # noqa: E402
-from principalmapper.util.case_insensitive_dict import CaseInsensitiveDict  # noqa: E402
+from .oracle import Policy, allows
 
 ACCOUNT = PSEUDO["AWS::AccountId"]
 OTHER_ACCOUNT = "999999999999"
@@ -253,12 +242,7 @@ def identity_policy(synth: Synthesized) -> Policy:
 
 
 def allowed(policy: Policy, action: str, resource: str, context: dict[str, Any]) -> bool:
-    request = {"aws:RequestedRegion": "us-east-1", **context}
-    return bool(
-        policy_has_matching_statement(
-            policy, "Allow", action, resource, CaseInsensitiveDict(request)
-        )
-    )
+    return allows(policy, action, resource, {"aws:RequestedRegion": "us-east-1", **context})
 
 
 ROWS = [("all_options", *row) for row in GUARDED] + [("user_with_key", *row) for row in DEFAULT]

@@ -1,0 +1,291 @@
+"""The workflow matrix: every workflow, under every profile and policy-changing option.
+
+For each option set, the identity and vmimport role policies are rendered
+from the catalogue, and each workflow is judged by the offline evaluator in
+tests/oracle.py (a test-only oracle):
+
+* a workflow the options serve: every call is allowed on every resource it
+  touches, and a denied twin of each scoped call stays denied (another
+  account, Region, bucket or key, no tag, a key used outside S3 or EBS);
+* a workflow the options do not serve (not opted in, or unsupported): at
+  least one of its calls is denied, so the declaration is not stale.
+
+tests/test_workflows.py runs it; ``make mutate`` (scripts/mutate.py) runs it
+against policies with one action or resource type dropped. It imports no CDK.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from restore_permissions.policy import (
+    Arns,
+    PolicyOptions,
+    PolicyProfile,
+    Scope,
+    StatementSpec,
+    identity_statements,
+    policy_document,
+    render_statements,
+    vm_import_role_statements,
+)
+from restore_permissions.policy.workflows import (
+    WORKFLOWS,
+    Actor,
+    Availability,
+    Call,
+    Tagging,
+    Target,
+    Touch,
+    Workflow,
+    availability,
+)
+
+from .oracle import allows, as_policy
+
+OTHER_ACCOUNT = "999999999999"
+OTHER_REGION = "ap-south-1"
+OTHER_BUCKET = "someone-elses-backups"
+OTHER_KEY = "arn:aws:kms:us-east-1:111122223333:key/99999999-12ab-34cd-56ef-1234567890ab"
+TAG = ("restore-permissions", "restored")
+
+
+@dataclass(frozen=True)
+class OptionSet:
+    name: str
+    options: PolicyOptions
+    kms: bool = False
+
+    @property
+    def target(self) -> Target:
+        regions = self.options.allowed_regions
+        return Target(
+            region=regions[0] if regions else "us-east-1",
+            instance_tag=self.options.instance_tag,
+        )
+
+
+#: Each profile, and each option that changes the policy, alone and combined.
+OPTION_SETS: tuple[OptionSet, ...] = (
+    OptionSet("least-privilege", PolicyOptions()),
+    OptionSet("one-region", PolicyOptions(allowed_regions=("eu-west-1",))),
+    OptionSet("two-regions", PolicyOptions(allowed_regions=("us-east-1", "eu-central-1"))),
+    OptionSet("instance-tag", PolicyOptions(instance_tag=TAG)),
+    OptionSet("kms", PolicyOptions(), kms=True),
+    OptionSet("federation", PolicyOptions(federation=True)),
+    OptionSet("email", PolicyOptions(email_notifications=True)),
+    OptionSet(
+        "all-options",
+        PolicyOptions(
+            allowed_regions=("eu-west-1",),
+            instance_tag=TAG,
+            federation=True,
+            email_notifications=True,
+        ),
+        kms=True,
+    ),
+    OptionSet(
+        "tag-two-regions-kms",
+        PolicyOptions(allowed_regions=("us-east-1", "eu-central-1"), instance_tag=TAG),
+        kms=True,
+    ),
+    OptionSet("kb1025", PolicyOptions(profile=PolicyProfile.KB1025)),
+    OptionSet(
+        "kb1025-one-region",
+        PolicyOptions(profile=PolicyProfile.KB1025, allowed_regions=("eu-west-1",)),
+    ),
+    OptionSet("kb1025-kms", PolicyOptions(profile=PolicyProfile.KB1025), kms=True),
+    OptionSet(
+        "kb1025-two-regions-kms",
+        PolicyOptions(profile=PolicyProfile.KB1025, allowed_regions=("us-east-1", "eu-west-1")),
+        kms=True,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One request and whether IAM must allow it."""
+
+    option_set: str
+    workflow: str
+    step: int
+    call: Call
+    scope: Scope
+    resource: str
+    context: dict[str, str]
+    expected: bool
+    #: What a denied twin changed; "" for the workflow's own call.
+    twin: str = ""
+
+    def describe(self) -> str:
+        twin = f" [{self.twin}]" if self.twin else ""
+        return (
+            f"{self.option_set} / {self.workflow} step {self.step}: {self.call.actor.value} "
+            f"{self.call.action} on {self.resource}{twin} should be "
+            f"{'allowed' if self.expected else 'denied'}"
+        )
+
+
+def _touches(call: Call) -> Sequence[Touch | None]:
+    return call.touches or (None,)
+
+
+def _row(
+    option_set: OptionSet,
+    workflow: Workflow,
+    step: int,
+    call: Call,
+    touch: Touch | None,
+    target: Target,
+    expected: bool,
+    twin: str = "",
+) -> Row:
+    scope = touch.scope if touch else Scope.ANY
+    return Row(
+        option_set.name,
+        workflow.name,
+        step,
+        call,
+        scope,
+        target.arn(scope),
+        target.context(call, touch),
+        expected,
+        twin,
+    )
+
+
+def _twins(
+    option_set: OptionSet, call: Call, touch: Touch | None
+) -> Iterator[tuple[str, Call, Target]]:
+    """Changed copies of one request that the policy must deny."""
+    options, target = option_set.options, option_set.target
+    least = options.profile is PolicyProfile.LEAST_PRIVILEGE
+    scope = touch.scope if touch else Scope.ANY
+    arn = target.arn(scope)
+    if least and target.account in arn and scope is not Scope.KMS_KEY:
+        yield "another account", call, dataclasses.replace(target, account=OTHER_ACCOUNT)
+    regions = options.allowed_regions
+    if regions and call.actor is Actor.IDENTITY:
+        ec2_call = call.action.startswith("ec2:")
+        # kms:ViaService names one Region only when one Region is allowed.
+        ebs_key_in_one_region = call.via_service == "ec2" and len(regions) == 1
+        if ec2_call or ebs_key_in_one_region:
+            yield "another Region", call, dataclasses.replace(target, region=OTHER_REGION)
+    if scope in (Scope.BUCKET, Scope.OBJECTS):
+        yield "another bucket", call, dataclasses.replace(target, bucket=OTHER_BUCKET)
+    if scope is Scope.KMS_KEY:
+        yield "another key", call, dataclasses.replace(target, kms_key_arn=OTHER_KEY)
+    if call.via_service:
+        yield "the key used directly", dataclasses.replace(call, via_service=None), target
+    if call.grant_for_aws_resource:
+        yield (
+            "a grant not for an AWS resource",
+            dataclasses.replace(call, grant_for_aws_resource=False),
+            target,
+        )
+    if target.instance_tag and call.create_action:
+        # The creating call's own tag condition decides; CreateTags may apply
+        # its tags, and nothing more.
+        yield "outside the creating call", dataclasses.replace(call, create_action=None), target
+    elif target.instance_tag and touch is not None and touch.tagging is not Tagging.NONE:
+        yield "without the tag", call, dataclasses.replace(target, instance_tag=None)
+
+
+def rows_for(option_set: OptionSet, workflow: Workflow) -> tuple[Availability, list[Row]]:
+    """The workflow's expected rows under ``option_set``, and whether it is served."""
+    status, _ = availability(workflow, option_set.options, kms=option_set.kms)
+    rows = []
+    for step, call in enumerate(workflow.calls, 1):
+        for touch in _touches(call):
+            if status is Availability.SERVED:
+                rows.append(_row(option_set, workflow, step, call, touch, option_set.target, True))
+                for label, twin_call, twin_target in _twins(option_set, call, touch):
+                    rows.append(
+                        _row(
+                            option_set, workflow, step, twin_call, touch, twin_target, False, label
+                        )
+                    )
+            else:
+                rows.append(_row(option_set, workflow, step, call, touch, option_set.target, True))
+    return status, rows
+
+
+#: Renders (identity statements, vmimport role statements) for an option set.
+Statements = Callable[[OptionSet], tuple[list[StatementSpec], list[StatementSpec]]]
+
+
+def catalogue_statements(option_set: OptionSet) -> tuple[list[StatementSpec], list[StatementSpec]]:
+    return (
+        identity_statements(option_set.options, kms=option_set.kms),
+        vm_import_role_statements(existing_role=False, kms=option_set.kms),
+    )
+
+
+@dataclass
+class Policies:
+    identity: Any
+    role: Any
+
+
+def render(option_set: OptionSet, statements: Statements = catalogue_statements) -> Policies:
+    identity, role = statements(option_set)
+    arns = Arns.for_buckets(
+        [option_set.target.bucket],
+        account=option_set.target.account,
+        kms_key_arns=[option_set.target.kms_key_arn] if option_set.kms else [],
+        regions=option_set.options.allowed_regions,
+    )
+    return Policies(
+        as_policy(policy_document(render_statements(identity, arns, option_set.options))),
+        as_policy(policy_document(render_statements(role, arns, vm_import_role=True)), "vmimport"),
+    )
+
+
+def evaluate(row: Row, policies: Policies) -> bool:
+    policy = policies.identity if row.call.actor is Actor.IDENTITY else policies.role
+    return allows(policy, row.call.action, row.resource, row.context)
+
+
+def failures(option_set: OptionSet, workflow: Workflow, policies: Policies) -> list[str]:
+    """What is wrong with ``workflow`` under ``option_set``; empty when all is as expected."""
+    status, rows = rows_for(option_set, workflow)
+    if status is Availability.SERVED:
+        return [row.describe() for row in rows if evaluate(row, policies) is not row.expected]
+    if all(evaluate(row, policies) for row in rows):
+        return [
+            f"{option_set.name} / {workflow.name} is declared {status.value}, yet every call "
+            "is allowed"
+        ]
+    return []
+
+
+def matrix_failures(statements: Statements = catalogue_statements) -> list[str]:
+    """Every failure of the whole matrix, for ``statements``."""
+    found = []
+    for option_set in OPTION_SETS:
+        policies = render(option_set, statements)
+        for workflow in WORKFLOWS:
+            found += failures(option_set, workflow, policies)
+    return found
+
+
+@functools.cache
+def matrix_size() -> dict[str, int]:
+    """How many cells and rows the matrix has, by kind."""
+    counts = {"cells": 0, "served": 0, "allowed": 0, "denied twins": 0, "not served": 0}
+    for option_set in OPTION_SETS:
+        for workflow in WORKFLOWS:
+            status, rows = rows_for(option_set, workflow)
+            counts["cells"] += 1
+            if status is Availability.SERVED:
+                counts["served"] += 1
+                counts["allowed"] += sum(row.expected for row in rows)
+                counts["denied twins"] += sum(not row.expected for row in rows)
+            else:
+                counts["not served"] += 1
+    return counts
