@@ -85,6 +85,14 @@ class _ManagedPolicyPrincipal(iam.PrincipalBase):
     def policy_fragment(self) -> iam.PrincipalPolicyFragment:
         return self._identity.policy_fragment
 
+    @property
+    def principal_account(self) -> str | None:
+        # The identity's account, as iam.User and iam.Role report it. Without
+        # it CDK treats every grant as cross-account: it also writes the user
+        # into bucket and key policies, which ties a Storage stack to this one
+        # and makes cross-stack grants a dependency cycle.
+        return self._identity.principal_account
+
     def dedupe_string(self) -> str | None:
         return None
 
