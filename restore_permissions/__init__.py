@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .construct import PrincipalType, RestorePermissions
     from .policy import PolicyProfile
-    from .vm_import import VmImportRole, VmImportServiceRole
+    from .vm_import import VmImportAccountRole, VmImportRole, VmImportServiceRole
 
 _LAZY = {
     "PolicyProfile": ".policy",
     "PrincipalType": ".construct",
     "RestorePermissions": ".construct",
+    "VmImportAccountRole": ".vm_import",
     "VmImportRole": ".vm_import",
     "VmImportServiceRole": ".vm_import",
 }
@@ -27,6 +28,7 @@ __all__ = [
     "PolicyProfile",
     "PrincipalType",
     "RestorePermissions",
+    "VmImportAccountRole",
     "VmImportRole",
     "VmImportServiceRole",
 ]

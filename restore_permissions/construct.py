@@ -31,6 +31,7 @@ from . import nag, tokens
 from .bucket_names import LEGACY_HINT, bucket_name_problem, is_legacy_only
 from .policy import (
     MANAGED_POLICY_LIMIT,
+    VM_IMPORT_ROLE_NAME,
     Arns,
     PolicyOptions,
     PolicyProfile,
@@ -39,7 +40,7 @@ from .policy import (
 )
 from .policy.workflows import unsupported_workflows
 from .rendered_policy import ESTIMATE_ROOM, MAX_CHARS_PER_BUCKET, PolicySet
-from .vm_import import VmImportRole, VmImportServiceRole
+from .vm_import import VmImportAccountRole, VmImportRole, VmImportServiceRole, root_stack
 
 # IAM user and role names (IAM quotas page).
 _PRINCIPAL_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
@@ -67,6 +68,24 @@ class _BucketArns:
     bucket_arn: str
     objects_arn: str
     kms_key_arn: str | None
+    #: The stacks of the bucket and of the key construct (None for names and ARNs).
+    stacks: tuple[Stack | None, Stack | None] = (None, None)
+
+
+def _check_known_to_account_stack(
+    bucket: _BucketArns, account_role: VmImportAccountRole, path: str
+) -> None:
+    """ValueError when the account stack would have to reference another stack for a bucket."""
+    home = root_stack(account_role)
+    for stack, value in zip(bucket.stacks, (bucket.bucket_arn, bucket.kms_key_arn), strict=True):
+        literal = (value or "").replace(tokens.partition(), "")
+        if stack is not None and root_stack(stack) is not home and tokens.is_unresolved(literal):
+            raise ValueError(
+                f"{path}: {value!r} is created in stack {stack.node.path!r}; the "
+                f"VmImportAccountRole in stack {home.node.path!r} would depend on that stack and "
+                "block its deletion. Pass the bucket's name as a string (and the key with "
+                "kms.Key.from_key_arn), or create the bucket in the account stack"
+            )
 
 
 class _ManagedPolicyPrincipal(iam.PrincipalBase):
@@ -141,7 +160,10 @@ class RestorePermissions(Construct):
     :param encryption_key: the KMS key of the bucket's objects; the identity and
         the vmimport role get the documented KMS actions on it. Default: the
         bucket's ``encryption_key`` when ``bucket`` is an ``s3.IBucket`` that has one.
-    :param vm_import_role: CREATE, USE_EXISTING or NONE. Default: CREATE.
+    :param vm_import_role: CREATE (this stack creates the account's ``vmimport``
+        role, retained on delete; one stack per account), USE_EXISTING, NONE,
+        or a :class:`VmImportAccountRole` that an account-level stack owns,
+        which then holds this construct's buckets. Default: CREATE.
     :param create_outputs: add CloudFormation outputs. Default: True.
     :param legacy_bucket_name: accept a legacy us-east-1 bucket name (uppercase
         letters, underscores, up to 255 characters). Default: False.
@@ -172,7 +194,7 @@ class RestorePermissions(Construct):
         federation: bool = False,
         email_notifications: bool = False,
         encryption_key: kms.IKey | None = None,
-        vm_import_role: VmImportRole = VmImportRole.CREATE,
+        vm_import_role: VmImportRole | VmImportAccountRole = VmImportRole.CREATE,
         create_outputs: bool = True,
         legacy_bucket_name: bool = False,
         secret_encryption_key: kms.IKey | None = None,
@@ -197,7 +219,7 @@ class RestorePermissions(Construct):
             federation=federation,
             email_notifications=email_notifications,
         )
-        if vm_import_role is not VmImportRole.NONE:
+        if isinstance(vm_import_role, VmImportRole) and vm_import_role is not VmImportRole.NONE:
             VmImportServiceRole.check_mode(scope, vm_import_role)
         if create_outputs:
             with_key = principal_type is PrincipalType.USER and create_access_key
@@ -253,10 +275,15 @@ class RestorePermissions(Construct):
         self._grant_principal = _ManagedPolicyPrincipal(identity, self.managed_policy)
 
         self._vm_import: VmImportServiceRole | None = None
-        if vm_import_role is not VmImportRole.NONE:
-            self._vm_import = VmImportServiceRole.of(self, vm_import_role)
         #: The account's vmimport role (created or imported), or None with VmImportRole.NONE.
-        self.vm_import_role: iam.IRole | None = self._vm_import.role if self._vm_import else None
+        self.vm_import_role: iam.IRole | None = None
+        if isinstance(vm_import_role, VmImportAccountRole):
+            self._vm_import = vm_import_role
+            # By name, not by reference: this stack must not depend on the account's.
+            self.vm_import_role = iam.Role.from_role_name(self, "VmImportRole", VM_IMPORT_ROLE_NAME)
+        elif vm_import_role is not VmImportRole.NONE:
+            self._vm_import = VmImportServiceRole.of(self, vm_import_role)
+            self.vm_import_role = self._vm_import.role
 
         self._add_buckets([self._bucket_arns(b, encryption_key) for b in all_buckets])
         if profile is PolicyProfile.KB1025:
@@ -327,6 +354,9 @@ class RestorePermissions(Construct):
             identity_statements(self.options, kms=bool(kms_key_arns)), arns, self.options
         )
         _check_policy_count(self._policies, "the restore identity", len(self._buckets))
+        if isinstance(self._vm_import, VmImportAccountRole):
+            for b in buckets:
+                _check_known_to_account_stack(b, self._vm_import, self.node.path)
         if self._vm_import is not None:
             self._vm_import.add_buckets(
                 [(b.bucket_arn, b.objects_arn, b.kms_key_arn) for b in buckets],
@@ -337,6 +367,7 @@ class RestorePermissions(Construct):
         self, bucket: s3.IBucket | str, encryption_key: kms.IKey | None
     ) -> _BucketArns:
         key = encryption_key
+        bucket_stack: Stack | None = None
         if isinstance(bucket, str):
             # Built by hand rather than with s3.Bucket.from_bucket_name, which
             # refuses legacy names longer than 63 characters.
@@ -345,7 +376,13 @@ class RestorePermissions(Construct):
         else:
             bucket_arn, objects_arn = bucket.bucket_arn, bucket.arn_for_objects("*")
             key = key or bucket.encryption_key
-        return _BucketArns(bucket_arn, objects_arn, key.key_arn if key is not None else None)
+            bucket_stack = Stack.of(bucket)
+        return _BucketArns(
+            bucket_arn,
+            objects_arn,
+            key.key_arn if key is not None else None,
+            (bucket_stack, Stack.of(key) if key is not None else None),
+        )
 
     def _create_access_key(
         self, user: iam.User, serial: int | None, encryption_key: kms.IKey | None
@@ -475,7 +512,7 @@ def _check_props(
     assumed_by: iam.IPrincipal | None,
     external_id: str | None,
     principal_name: str | None,
-    vm_import_role: VmImportRole,
+    vm_import_role: VmImportRole | VmImportAccountRole,
     secret_encryption_key: kms.IKey | None,
 ) -> bool:
     """Check the props before any child is created; return create_access_key resolved."""
@@ -483,10 +520,10 @@ def _check_props(
         raise ValueError(
             f"principal_type={principal_type!r} is invalid: use PrincipalType.USER or PrincipalType.ROLE"
         )
-    if not isinstance(vm_import_role, VmImportRole):
+    if not isinstance(vm_import_role, (VmImportRole, VmImportAccountRole)):
         raise ValueError(
             f"vm_import_role={vm_import_role!r} is invalid: use VmImportRole.CREATE, "
-            "VmImportRole.USE_EXISTING or VmImportRole.NONE"
+            "VmImportRole.USE_EXISTING, VmImportRole.NONE or a VmImportAccountRole"
         )
 
     is_role = principal_type is PrincipalType.ROLE

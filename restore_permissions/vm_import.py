@@ -1,12 +1,13 @@
-"""The account's ``vmimport`` service role, shared by every RestorePermissions in a stack."""
+"""The account's ``vmimport`` service role: created once per account, or reused."""
 
 from __future__ import annotations
 
 import enum
 
-from aws_cdk import Annotations, Stack, Stage, Token
+import jsii
+from aws_cdk import Annotations, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
-from constructs import Construct
+from constructs import Construct, IConstruct, IValidation
 
 from . import tokens
 from .policy import (
@@ -21,9 +22,15 @@ from .rendered_policy import PolicySet
 
 
 class VmImportRole(enum.Enum):
-    """What RestorePermissions does about the ``vmimport`` service role."""
+    """What RestorePermissions does about the ``vmimport`` service role.
 
-    #: Create the role named ``vmimport`` with the documented trust and policy.
+    For an app with several customer stacks in one account, create the role
+    once with :class:`VmImportAccountRole` and pass that instead: then no
+    customer stack owns the account-wide role.
+    """
+
+    #: This stack creates the role named ``vmimport`` with the documented trust
+    #: and policy, retained when the stack is deleted. One stack per account.
     CREATE = "create"
     #: The account already has ``vmimport``: attach a policy for the bucket to it.
     USE_EXISTING = "use-existing"
@@ -31,30 +38,41 @@ class VmImportRole(enum.Enum):
     NONE = "none"
 
 
+#: IAM's default quota of managed policies per role.
+DEFAULT_ROLE_POLICY_QUOTA = 10
+
+
+def root_stack(scope: Construct) -> Stack:
+    """The top-level stack of ``scope``: a nested stack's resources deploy with its parent."""
+    stack = Stack.of(scope)
+    while stack.nested_stack_parent is not None:
+        stack = stack.nested_stack_parent
+    return stack
+
+
 class VmImportServiceRole(Construct):
-    """The ``vmimport`` role (created or imported) and its bucket-scoped managed policy.
+    """The ``vmimport`` role (created or imported) and its bucket-scoped managed policies.
 
     IAM role names are unique per account, so a stack holds at most one of
-    these, as a child of the stack with the fixed id :attr:`CONSTRUCT_ID`. Use
-    :meth:`of` to get it; each RestorePermissions adds its buckets with
-    :meth:`add_bucket`.
+    these, as a child of its top-level stack with the fixed id
+    :attr:`CONSTRUCT_ID` (nested stacks share their parent's). Use :meth:`of`
+    to get it; each RestorePermissions adds its buckets with :meth:`add_buckets`.
+    No stack depends on another for the role: a created role is retained when
+    its stack is deleted, and one role per account is created in the app.
     """
 
     CONSTRUCT_ID = "VmImportServiceRole"
 
     @classmethod
     def of(cls, scope: Construct, mode: VmImportRole) -> VmImportServiceRole:
-        """The stack's singleton for ``mode``; raises ValueError if the stack uses another mode.
-
-        With CREATE, when another stack of the same app already creates the
-        role in the same account, this stack attaches its policy to that role
-        and deploys after that stack, instead of creating a second role.
-        """
-        stack = Stack.of(scope)
+        """The stack's singleton for ``mode``; raises ValueError if the stack uses another mode,
+        or if another stack of the app already creates the role in the same account."""
+        stack = root_stack(scope)
         existing = stack.node.try_find_child(cls.CONSTRUCT_ID)
         if existing is None:
-            owner = cls._creator_in_other_stack(stack) if mode is VmImportRole.CREATE else None
-            return cls(stack, cls.CONSTRUCT_ID, mode=mode, role_created_by=owner)
+            if mode is VmImportRole.CREATE:
+                _refuse_second_creator(stack, f"{scope.node.path}")
+            return cls(stack, cls.CONSTRUCT_ID, mode=mode)
         if not isinstance(existing, VmImportServiceRole):
             raise ValueError(
                 f"stack {stack.node.path!r} already has a child named {cls.CONSTRUCT_ID!r} "
@@ -66,7 +84,7 @@ class VmImportServiceRole(Construct):
     @classmethod
     def check_mode(cls, scope: Construct, mode: VmImportRole) -> None:
         """Raise ValueError if the stack's singleton exists with another mode."""
-        stack = Stack.of(scope)
+        stack = root_stack(scope)
         existing = stack.node.try_find_child(cls.CONSTRUCT_ID)
         if isinstance(existing, VmImportServiceRole) and existing.mode is not mode:
             raise ValueError(
@@ -75,52 +93,21 @@ class VmImportServiceRole(Construct):
                 f"{VM_IMPORT_ROLE_NAME!r} role, so all of its RestorePermissions must use the same mode"
             )
 
-    @classmethod
-    def _creator_in_other_stack(cls, stack: Stack) -> Stack | None:
-        """Another stack of this app that creates the role in the same account, if any."""
-        stage = Stage.of(stack)
-        if stage is None:
-            return None
-        for other in stage.node.children:
-            if other is stack or not isinstance(other, Stack):
-                continue
-            singleton = other.node.try_find_child(cls.CONSTRUCT_ID)
-            if (
-                not isinstance(singleton, VmImportServiceRole)
-                or singleton.role_created_by is not None
-            ):
-                continue
-            if singleton.mode is not VmImportRole.CREATE:
-                continue
-            if Token.is_unresolved(stack.account) or Token.is_unresolved(other.account):
-                Annotations.of(stack).add_warning_v2(
-                    "restore-permissions:vmimport-twice",
-                    f"Stacks {other.node.path!r} and {stack.node.path!r} both create the "
-                    f"{VM_IMPORT_ROLE_NAME!r} role, and their account is only known at deploy "
-                    "time. If they deploy to one account, the second deploy fails: give the "
-                    "stacks an explicit env account (they then share the role), or use "
-                    "VmImportRole.USE_EXISTING in one of them.",
-                )
-                return None
-            if stack.account == other.account:
-                return other
-        return None
-
     def __init__(
-        self, scope: Construct, id: str, *, mode: VmImportRole, role_created_by: Stack | None = None
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        mode: VmImportRole,
+        max_managed_policies: int = DEFAULT_ROLE_POLICY_QUOTA,
     ) -> None:
         super().__init__(scope, id)
         if mode is VmImportRole.NONE:
             raise ValueError("VmImportServiceRole is not created for VmImportRole.NONE")
         self.mode = mode
-        #: The stack that creates the role, when it is not this one.
-        self.role_created_by = role_created_by
         stack = Stack.of(self)
-        if role_created_by is not None:
-            # The role comes from that stack: deploy after it.
-            stack.add_dependency(role_created_by, f"it creates the {VM_IMPORT_ROLE_NAME!r} role")
-        if mode is VmImportRole.CREATE and role_created_by is None:
-            self.role: iam.IRole = iam.Role(
+        if mode is VmImportRole.CREATE:
+            role = iam.Role(
                 self,
                 "Role",
                 role_name=VM_IMPORT_ROLE_NAME,
@@ -130,6 +117,10 @@ class VmImportServiceRole(Construct):
                 ),
                 description="VM Import/Export service role (restore-permissions)",
             )
+            # The role serves the whole account, and other tools may use it:
+            # deleting or replacing this stack must not take it away.
+            role.apply_removal_policy(RemovalPolicy.RETAIN)
+            self.role: iam.IRole = role
         else:
             self.role = iam.Role.from_role_name(self, "Role", VM_IMPORT_ROLE_NAME)
         self.policy = self._new_policy("Policy")
@@ -138,11 +129,18 @@ class VmImportServiceRole(Construct):
             self.policy,
             new_policy=self._new_policy,
             profile=PolicyProfile.LEAST_PRIVILEGE,
-            max_policies=1,
+            max_policies=max_managed_policies,
         )
         self._bucket_arns: list[str] = []
         self._object_arns: list[str] = []
         self._kms_key_arns: list[str] = []
+        self.node.add_validation(_RolePolicyQuota(self))
+        if mode is VmImportRole.CREATE:
+            self.add_buckets([], max_policies=max_managed_policies)
+
+    @property
+    def account(self) -> str:
+        return Stack.of(self).account
 
     def _new_policy(self, id: str) -> iam.ManagedPolicy:
         return iam.ManagedPolicy(
@@ -173,10 +171,115 @@ class VmImportServiceRole(Construct):
         )
         self.policies.render_from(
             vm_import_role_statements(
-                existing_role=self.role_created_by is not None
-                or self.mode is VmImportRole.USE_EXISTING,
+                existing_role=self.mode is VmImportRole.USE_EXISTING,
                 kms=bool(self._kms_key_arns),
+                buckets=bool(self._bucket_arns),
             ),
             arns,
             vm_import_role=True,
         )
+
+
+class VmImportAccountRole(VmImportServiceRole):
+    """The account's ``vmimport`` role, owned by an account-level stack rather than a customer's.
+
+    Put one in a stack of its own per account, and pass it to each
+    RestorePermissions as ``vm_import_role=``. Their buckets are added to
+    this role's policies, so customer stacks hold nothing on the role and
+    depend neither on this stack nor on each other: deleting, reordering or
+    removing a customer stack never touches the role or another customer.
+    The role is retained when this stack is deleted.
+
+    Buckets and keys must be known to this stack without a reference to a
+    customer stack (a bucket name, an imported bucket or key, or one created
+    in this stack); otherwise this stack would depend on the customer's and
+    block its deletion.
+
+    :param max_managed_policies: the role's managed-policy quota, 1 to 20.
+        Default: 10, IAM's default quota (raise the quota before raising this).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        max_managed_policies: int = DEFAULT_ROLE_POLICY_QUOTA,
+    ) -> None:
+        _refuse_second_creator(root_stack(scope), f"{scope.node.path}/{construct_id}")
+        super().__init__(
+            scope,
+            construct_id,
+            mode=VmImportRole.CREATE,
+            max_managed_policies=max_managed_policies,
+        )
+
+
+def _creators(root: IConstruct) -> list[VmImportServiceRole]:
+    return [
+        c
+        for c in root.node.find_all()
+        if isinstance(c, VmImportServiceRole) and c.mode is VmImportRole.CREATE
+    ]
+
+
+def _refuse_second_creator(stack: Stack, path: str) -> None:
+    """ValueError when another stack of the app creates ``vmimport`` in the same account."""
+    for other in _creators(stack.node.root):
+        other_stack = root_stack(other)
+        if Token.is_unresolved(stack.account) or Token.is_unresolved(other_stack.account):
+            if other_stack is not stack:
+                Annotations.of(stack).add_warning_v2(
+                    "restore-permissions:vmimport-twice",
+                    f"Stacks {other_stack.node.path!r} and {stack.node.path!r} both create the "
+                    f"{VM_IMPORT_ROLE_NAME!r} role, and their account is only known at deploy "
+                    "time. If they deploy to one account, the second deploy fails: give the "
+                    "stacks an explicit env account, and create the role once with a "
+                    "VmImportAccountRole.",
+                )
+            continue
+        if other_stack.account == stack.account:
+            raise ValueError(
+                f"{path}: {other.node.path!r} already creates the {VM_IMPORT_ROLE_NAME!r} role "
+                f"in account {stack.account}, and IAM role names are unique per account. Create "
+                "the role once, with a VmImportAccountRole in an account-level stack, and pass "
+                "it as vm_import_role= to every RestorePermissions of that account, so that no "
+                "customer stack owns it (or use VmImportRole.USE_EXISTING)"
+            )
+
+
+@jsii.implements(IValidation)
+class _RolePolicyQuota:
+    """Counts the managed policies that the app attaches to ``vmimport`` in one account."""
+
+    def __init__(self, owner: VmImportServiceRole) -> None:
+        self._owner = owner
+
+    def validate(self) -> list[str]:
+        account = self._owner.account
+        # Stacks whose account is known only at deploy time may go to different
+        # accounts: each is counted on its own (synth warns when two create the role).
+        same = (
+            [self._owner]
+            if Token.is_unresolved(account)
+            else [
+                c
+                for c in self._owner.node.root.node.find_all()
+                if isinstance(c, VmImportServiceRole) and c.account == account
+            ]
+        )
+        # One report per account: from the first holder, in tree order.
+        if not same or same[0] is not self._owner:
+            return []
+        total = sum(len(c.policies.policies) for c in same)
+        quota = max(c.policies.max_policies for c in same)
+        if total <= quota:
+            return []
+        holders = ", ".join(f"{c.node.path} ({len(c.policies.policies)})" for c in same)
+        return [
+            f"the {VM_IMPORT_ROLE_NAME!r} role of account {account} would hold {total} managed "
+            f"policies from this app, more than its quota of {quota} (IAM allows 10 per role by "
+            f"default, 20 at most): {holders}. Hold every bucket in one VmImportAccountRole, "
+            "whose policies pack many buckets each, or raise max_managed_policies after "
+            "raising the IAM quota"
+        ]

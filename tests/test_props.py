@@ -225,7 +225,7 @@ def test_enums_are_required() -> None:
     )
     raises(
         "vm_import_role='create' is invalid: use VmImportRole.CREATE, "
-        "VmImportRole.USE_EXISTING or VmImportRole.NONE",
+        "VmImportRole.USE_EXISTING, VmImportRole.NONE or a VmImportAccountRole",
         vm_import_role="create",
     )
 

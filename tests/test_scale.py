@@ -276,43 +276,6 @@ def test_adding_a_bucket_keeps_every_logical_id(snapshot: SnapshotAssertion) -> 
     assert after.template_json == json_snapshot(name="after")
 
 
-def test_stacks_of_one_account_share_the_vmimport_role() -> None:
-    app = new_app()
-    env = cdk.Environment(account="111122223333", region="us-east-1")
-    first = cdk.Stack(app, "CustomersA", env=env)
-    second = cdk.Stack(app, "CustomersB", env=env)
-    other_account = cdk.Stack(
-        app, "CustomersC", env=cdk.Environment(account="444455556666", region="us-east-1")
-    )
-    for stack in (first, second, other_account):
-        RestorePermissions(stack, "Restore", bucket=f"{stack.stack_name.lower()}-backups")
-    templates = {
-        s.stack_name: synthesize(app, s).template_json for s in (first, second, other_account)
-    }
-
-    def vmimport_roles(template: dict[str, Any]) -> int:
-        return sum(
-            1
-            for r in template["Resources"].values()
-            if r.get("Properties", {}).get("RoleName") == "vmimport"
-        )
-
-    assert [
-        vmimport_roles(templates[name]) for name in ("CustomersA", "CustomersB", "CustomersC")
-    ] == [1, 0, 1]
-    assert first in second.dependencies and first not in other_account.dependencies
-    (policy,) = [
-        r
-        for k, r in templates["CustomersB"]["Resources"].items()
-        if k.startswith("VmImportServiceRolePolicy")
-    ]
-    assert policy["Properties"]["Roles"] == ["vmimport"]
-    assert [s["Sid"] for s in policy["Properties"]["PolicyDocument"]["Statement"]] == [
-        "BackupBucket",
-        "BackupObjects",
-    ]
-
-
 def test_env_agnostic_stacks_that_both_create_vmimport_get_a_warning() -> None:
     app = new_app()
     first, second = cdk.Stack(app, "CustomersA"), cdk.Stack(app, "CustomersB")

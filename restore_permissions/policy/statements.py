@@ -313,12 +313,20 @@ def identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementS
     return statements
 
 
-def vm_import_role_statements(*, existing_role: bool, kms: bool) -> list[StatementSpec]:
-    """The vmimport role's statements; an existing role only gets the bucket (and key) ones."""
+def vm_import_role_statements(
+    *, existing_role: bool, kms: bool, buckets: bool = True
+) -> list[StatementSpec]:
+    """The vmimport role's statements; an existing role only gets the bucket (and key) ones.
+
+    Without ``buckets`` (an account's role before any customer adds one), only
+    the EC2 statements.
+    """
     statements = [
         StatementSpec("BackupBucket", ("s3:GetBucketLocation", "s3:ListBucket"), (Scope.BUCKET,)),
         StatementSpec("BackupObjects", ("s3:GetObject",), (Scope.OBJECTS,)),
     ]
+    if not buckets:
+        statements = []
     if not existing_role:
         statements = [
             StatementSpec("Ec2Describe", ("ec2:Describe*",), (Scope.ANY,)),
