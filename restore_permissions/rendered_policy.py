@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 from collections.abc import Callable
@@ -85,9 +86,10 @@ class PolicySet:
 
     The owner says what to render with :meth:`render_from`; the statements are
     placed at synth time, when every bucket is known, by an aspect. They fill
-    the first policy and, past IAM's 6,144 characters, more
-    policies that ``new_policy`` attaches (ids ``Policy2``, ``Policy3``...), so
-    logical ids stay stable as buckets are added. Grants added to the first
+    the first policy (id ``Policy``, stable) and, past IAM's 6,144 characters,
+    more policies that ``new_policy`` attaches, with ids ``Policy2v<hash>``,
+    ``Policy3v<hash>``... named after their content, so that updates never
+    cut access (see :meth:`place_statements`). Grants added to the first
     policy count against its room. The cdk-nag acknowledgments of each policy
     follow the wildcards it holds.
     """
@@ -173,8 +175,19 @@ class PolicySet:
                 f"{self.max_policies}: spread the buckets over several RestorePermissions, or raise "
                 "max_managed_policies (at most 20, after raising the IAM quota)"
             )
-        while len(self.policies) < len(documents):
-            self.policies.append(self._new_policy(f"Policy{len(self.policies) + 1}"))
+        # The extra policies are named after their content: a changed one is a
+        # new resource, created and attached before the old one is deleted in
+        # CloudFormation's clean-up phase. The first policy keeps its id and
+        # depends on the extras, so that statements moving into an extra are in
+        # it before the first policy's update removes them. At no point of an
+        # update does the identity lack a statement both templates grant.
+        for number, document in enumerate(documents[1:], 2):
+            digest = hashlib.sha256(
+                json.dumps(stack.resolve(document), sort_keys=True).encode()
+            ).hexdigest()[:8]
+            extra = self._new_policy(f"Policy{number}v{digest}")
+            self.policies.append(extra)
+            self.policies[0].node.add_dependency(extra)
         for policy, document in zip(self.policies, documents, strict=False):
             policy.add_statements(
                 *(iam.PolicyStatement.from_json(statement) for statement in document)
