@@ -6,29 +6,31 @@
 
 Context options (``-c key=value``), all optional:
 
-====================  =====================================================  ==============
-key                   meaning                                                default
-====================  =====================================================  ==============
-bucket_name           backup bucket name                                     BucketName parameter
-legacy_bucket_name    accept a legacy us-east-1 bucket name (true/false)    false
-principal_type        ``user`` or ``role``                                   user
-create_access_key     user mode: create an access key (true/false)          true
-access_key_serial     user mode: change to replace the access key           none
-trusted_account       role mode: 12-digit account that may assume the role  this account
-external_id           role mode: required sts:ExternalId                     none
-vm_import_role        ``create``, ``use-existing`` or ``none``               create
-profile               ``least-privilege`` or ``kb1025``                      least-privilege
-allowed_regions       comma-separated Regions for the EC2 calls             any Region
-instance_tag          ``KEY=VALUE`` tag guard on launched instances          none
-kms_key_arn           KMS key that encrypts the backups                      none
-federation            grant sts:GetFederationToken (true/false)             false
-email_notifications   grant ses:SendEmail/SendRawEmail (true/false)         false
-stack_name            CloudFormation stack name                              RestorePermissions
-bucket_prefix         per-account bucket: PREFIX + account id (for rollouts) none
-rollout               ``stackset``: roll out to AWS Organizations OUs        off
-target_ous            rollout: comma-separated OU (or root) ids              required
-regions               rollout: the one Region the stacks go to               required
-====================  =====================================================  ==============
+======================  =======================================================  ====================
+key                     meaning                                                  default
+======================  =======================================================  ====================
+bucket_name             backup bucket name                                       BucketName parameter
+legacy_bucket_name      accept a legacy us-east-1 bucket name (true/false)       false
+principal_type          ``user`` or ``role``                                     user
+create_access_key       user mode: create an access key (true/false)             true
+access_key_slots        user mode: key slots ``a``, ``b`` or ``a,b`` (rotation)  a
+access_key_serial       user mode: change to replace slot a's key at once        none
+aws_managed_secret_key  encrypt the key secrets with aws/secretsmanager          false
+trusted_account         role mode: 12-digit account that may assume the role     this account
+external_id             role mode: required sts:ExternalId                       none
+vm_import_role          ``create``, ``use-existing`` or ``none``                 create
+profile                 ``least-privilege`` or ``kb1025``                        least-privilege
+allowed_regions         comma-separated Regions for the EC2 calls                any Region
+instance_tag            ``KEY=VALUE`` tag guard on launched instances            none
+kms_key_arn             KMS key that encrypts the backups                        none
+federation              grant sts:GetFederationToken (true/false)                false
+email_notifications     grant ses:SendEmail/SendRawEmail (true/false)            false
+stack_name              CloudFormation stack name                                RestorePermissions
+bucket_prefix           per-account bucket: PREFIX + account id (for rollouts)   none
+rollout                 ``stackset``: roll out to AWS Organizations OUs          off
+target_ous              rollout: comma-separated OU (or root) ids                required
+regions                 rollout: the one Region the stacks go to                 required
+======================  =======================================================  ====================
 
 With ``-c rollout=stackset``, the app holds the member stack (in stage
 ``Member``, without a bootstrap check) and ``RestorePermissionsStackSet``, a
@@ -49,7 +51,13 @@ from aws_cdk import aws_kms as kms
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from restore_permissions import PolicyProfile, PrincipalType, RestorePermissions, VmImportRole
+from restore_permissions import (
+    AccessKeySlot,
+    PolicyProfile,
+    PrincipalType,
+    RestorePermissions,
+    VmImportRole,
+)
 from restore_permissions.bucket_names import (
     ALLOWED_PATTERN,
     CONSTRAINT_DESCRIPTION,
@@ -133,6 +141,8 @@ class RestorePermissionsStack(cdk.Stack):
             principal_type=principal_type,
             create_access_key=None if is_role else context.flag("create_access_key", default=True),
             access_key_serial=context.integer("access_key_serial"),
+            access_key_slots=_slots(context.items("access_key_slots")),
+            aws_managed_secret_key=context.flag("aws_managed_secret_key", default=False),
             assumed_by=assumed_by,
             external_id=context.text("external_id"),
             vm_import_role=context.choice("vm_import_role", VmImportRole, VmImportRole.CREATE),
@@ -143,6 +153,18 @@ class RestorePermissionsStack(cdk.Stack):
             federation=context.flag("federation", default=False),
             email_notifications=context.flag("email_notifications", default=False),
         )
+
+
+def _slots(names: list[str] | None) -> list[AccessKeySlot] | None:
+    if names is None:
+        return None
+    by_name = {slot.value: slot for slot in AccessKeySlot}
+    for name in names:
+        if name not in by_name:
+            raise ValueError(
+                f"context access_key_slots={','.join(names)!r} is invalid: use a, b or a,b"
+            )
+    return [by_name[name] for name in names]
 
 
 class _Context:

@@ -11,11 +11,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .construct import PrincipalType, RestorePermissions
+    from .construct import AccessKeySlot, PrincipalType, RestorePermissions
     from .policy import PolicyProfile
     from .vm_import import VmImportAccountRole, VmImportRole, VmImportServiceRole
 
 _LAZY = {
+    "AccessKeySlot": ".construct",
     "PolicyProfile": ".policy",
     "PrincipalType": ".construct",
     "RestorePermissions": ".construct",
@@ -25,6 +26,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "AccessKeySlot",
     "PolicyProfile",
     "PrincipalType",
     "RestorePermissions",

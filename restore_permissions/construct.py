@@ -13,18 +13,20 @@ import jsii
 from aws_cdk import (
     Annotations,
     CfnOutput,
+    Duration,
     Fn,
     IStableStringProducer,
     Lazy,
+    RemovalPolicy,
     SecretValue,
     Stack,
 )
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IValidation
 
-if TYPE_CHECKING:  # only in annotations: importing them costs synth time
-    from aws_cdk import aws_kms as kms
+if TYPE_CHECKING:  # only in annotations: importing it costs synth time
     from aws_cdk import aws_s3 as s3
 
 from . import nag, tokens
@@ -52,6 +54,19 @@ _EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
 DEFAULT_MAX_MANAGED_POLICIES = 10
 #: IAM's highest quota of managed policies per user, group or role.
 MAX_MANAGED_POLICIES = 20
+
+
+class AccessKeySlot(enum.Enum):
+    """One of the user's two access-key slots: IAM allows two keys per user.
+
+    Rotate with overlap by adding the other slot, switching the backup tool to
+    its key, then removing the old slot in a later deploy.
+    """
+
+    #: Logical ids ``AccessKey`` and ``AccessKeySecret`` (the single key of earlier versions).
+    A = "a"
+    #: Logical ids ``AccessKeyB`` and ``AccessKeyBSecret``.
+    B = "b"
 
 
 class PrincipalType(enum.Enum):
@@ -139,8 +154,15 @@ class RestorePermissions(Construct):
     :param principal_type: USER or ROLE. Default: USER.
     :param create_access_key: create an access key for the user and store it in a
         Secrets Manager secret. USER only. Default: True for USER.
-    :param access_key_serial: change it to replace the access key on the next
-        deploy. USER with an access key only. Default: no serial (CloudFormation's 0).
+    :param access_key_slots: which of the user's two key slots hold a key, each
+        with its own secret. Rotate with overlap: add the other slot, switch the
+        backup tool to its key, then remove the old slot. USER with an access key
+        only. Default: ``[AccessKeySlot.A]``.
+    :param access_key_serial: a changed value replaces slot A's key in the same
+        deploy, which cuts off the backup tool until it gets the new key; CDK
+        cannot read the deployed value, so a lower value replaces it too. 0 is
+        the same as None (no serial). Prefer ``access_key_slots``. Not with both
+        slots (IAM's two-key limit). Default: None.
     :param assumed_by: the principal that may assume the role. ROLE only, and required there.
     :param external_id: adds a ``StringEquals sts:ExternalId`` condition to the
         role's trust policy. ROLE only. Default: no condition.
@@ -168,7 +190,11 @@ class RestorePermissions(Construct):
     :param legacy_bucket_name: accept a legacy us-east-1 bucket name (uppercase
         letters, underscores, up to 255 characters). Default: False.
     :param secret_encryption_key: customer-managed KMS key for the access-key
-        secret. Default: the AWS managed key ``aws/secretsmanager``.
+        secrets. Default: one customer-managed key per stack, with rotation on,
+        shared by every RestorePermissions of the stack.
+    :param aws_managed_secret_key: encrypt the access-key secrets with the AWS
+        managed key ``aws/secretsmanager`` instead (no key to pay for, no key
+        policy as a second gate). Not with ``secret_encryption_key``. Default: False.
     :param max_managed_policies: how many managed policies the identity (and the
         vmimport role) may hold: 1 to 20. Past 6,144 characters the statements
         are split over more policies; past this number synth fails. Default: 10,
@@ -185,6 +211,7 @@ class RestorePermissions(Construct):
         principal_type: PrincipalType = PrincipalType.USER,
         create_access_key: bool | None = None,
         access_key_serial: int | None = None,
+        access_key_slots: Sequence[AccessKeySlot] | None = None,
         assumed_by: iam.IPrincipal | None = None,
         external_id: str | None = None,
         principal_name: str | None = None,
@@ -198,6 +225,7 @@ class RestorePermissions(Construct):
         create_outputs: bool = True,
         legacy_bucket_name: bool = False,
         secret_encryption_key: kms.IKey | None = None,
+        aws_managed_secret_key: bool = False,
         max_managed_policies: int = DEFAULT_MAX_MANAGED_POLICIES,
     ) -> None:
         all_buckets = _check_buckets(bucket, buckets, legacy=legacy_bucket_name)
@@ -206,6 +234,8 @@ class RestorePermissions(Construct):
             principal_type=principal_type,
             create_access_key=create_access_key,
             access_key_serial=access_key_serial,
+            access_key_slots=access_key_slots,
+            aws_managed_secret_key=aws_managed_secret_key,
             assumed_by=assumed_by,
             external_id=external_id,
             principal_name=principal_name,
@@ -221,10 +251,12 @@ class RestorePermissions(Construct):
         )
         if isinstance(vm_import_role, VmImportRole) and vm_import_role is not VmImportRole.NONE:
             VmImportServiceRole.check_mode(scope, vm_import_role)
+        slots = (
+            list(dict.fromkeys(access_key_slots or [AccessKeySlot.A])) if create_access_key else []
+        )
         if create_outputs:
-            with_key = principal_type is PrincipalType.USER and create_access_key
-            # Name and ARN, policy ARNs, and the key id and secret ARN, and the vmimport ARN.
-            count = 3 + 2 * with_key + (vm_import_role is not VmImportRole.NONE)
+            # Name and ARN, policy ARNs, each slot's key id and secret ARN, and the vmimport ARN.
+            count = 3 + 2 * len(slots) + (vm_import_role is not VmImportRole.NONE)
             _reserve_outputs(Stack.of(scope), f"{scope.node.path}/{id}", count)
         super().__init__(scope, id)
         self.principal_type = principal_type
@@ -243,8 +275,9 @@ class RestorePermissions(Construct):
         self._legacy_bucket_name = legacy_bucket_name
 
         self.user: iam.User | None = None
-        self.access_key: iam.AccessKey | None = None
-        self.access_key_secret: secretsmanager.Secret | None = None
+        #: Each slot's access key and secret.
+        self.access_keys: dict[AccessKeySlot, iam.AccessKey] = {}
+        self.access_key_secrets: dict[AccessKeySlot, secretsmanager.Secret] = {}
         identity: iam.IPrincipal
         if principal_type is PrincipalType.USER:
             # The policy goes on a group, never on the user: NIST 800-53, HIPAA
@@ -253,8 +286,15 @@ class RestorePermissions(Construct):
             self.managed_policy.attach_to_group(self.group)
             self.user = iam.User(self, "User", user_name=principal_name, groups=[self.group])
             identity = self.user
-            if create_access_key:
-                self._create_access_key(self.user, access_key_serial, secret_encryption_key)
+            if slots:
+                self._create_access_keys(
+                    self.user,
+                    slots,
+                    access_key_serial,
+                    None
+                    if aws_managed_secret_key
+                    else secret_encryption_key or _stack_secret_key(self),
+                )
         else:
             assert assumed_by is not None  # checked by _check_props
             self.role = iam.Role(
@@ -384,35 +424,73 @@ class RestorePermissions(Construct):
             (bucket_stack, Stack.of(key) if key is not None else None),
         )
 
-    def _create_access_key(
-        self, user: iam.User, serial: int | None, encryption_key: kms.IKey | None
+    @property
+    def access_key(self) -> iam.AccessKey | None:
+        """Slot A's access key (see :attr:`access_keys` for both slots)."""
+        return self.access_keys.get(AccessKeySlot.A)
+
+    @property
+    def access_key_secret(self) -> secretsmanager.Secret | None:
+        """Slot A's secret (see :attr:`access_key_secrets` for both slots)."""
+        return self.access_key_secrets.get(AccessKeySlot.A)
+
+    def _create_access_keys(
+        self,
+        user: iam.User,
+        slots: list[AccessKeySlot],
+        serial: int | None,
+        encryption_key: kms.IKey | None,
     ) -> None:
-        self.access_key = iam.AccessKey(self, "AccessKey", user=user, serial=serial)
-        self.access_key_secret = secretsmanager.Secret(
+        for slot in slots:
+            self._create_access_key(
+                user, slot, serial if slot is AccessKeySlot.A else None, encryption_key
+            )
+        if serial:
+            Annotations.of(self).add_warning_v2(
+                "restore-permissions:access-key-serial",
+                "access_key_serial replaces the access key in the same deploy: the backup "
+                "tool's copy stops working when the deploy ends, and a lower value than the "
+                "deployed one replaces it too. Rotate with overlap through access_key_slots.",
+            )
+
+    def _create_access_key(
+        self,
+        user: iam.User,
+        slot: AccessKeySlot,
+        serial: int | None,
+        encryption_key: kms.IKey | None,
+    ) -> None:
+        name = "AccessKey" if slot is AccessKeySlot.A else f"AccessKey{slot.name}"
+        # 0 is CloudFormation's default: leaving it out keeps None and 0 one key.
+        key = iam.AccessKey(self, name, user=user, serial=serial or None)
+        secret = secretsmanager.Secret(
             self,
-            "AccessKeySecret",
-            description="Access key of the restore-permissions user for the backup tool",
+            f"{name}Secret",
+            description="Access key of the restore-permissions user for the backup tool"
+            + ("" if slot is AccessKeySlot.A else f" (slot {slot.name})"),
             encryption_key=encryption_key,
             secret_object_value={
-                "accessKeyId": SecretValue.unsafe_plain_text(self.access_key.access_key_id),
-                "secretAccessKey": self.access_key.secret_access_key,
+                "accessKeyId": SecretValue.unsafe_plain_text(key.access_key_id),
+                "secretAccessKey": key.secret_access_key,
             },
         )
+        self.access_keys[slot] = key
+        self.access_key_secrets[slot] = secret
         rotation = (
-            "The secret holds an IAM access key that CloudFormation creates; rotate it by "
-            "changing access_key_serial and redeploying, which replaces the key and this "
-            "secret's value together. A Secrets Manager rotation schedule would change the "
-            "key behind the backup tool's back."
+            "The secret holds an IAM access key that CloudFormation creates; rotate it with "
+            "overlap through access_key_slots (add the other slot, switch the backup tool, "
+            "remove the old slot), which creates and deletes keys and secrets together. A "
+            "Secrets Manager rotation schedule would change the key behind the backup tool's back."
         )
         findings = dict.fromkeys(nag.SECRET_ROTATION_FINDINGS, rotation)
         if encryption_key is None:
             findings |= dict.fromkeys(
                 nag.SECRET_KMS_FINDINGS,
-                "Encrypted with the AWS managed key aws/secretsmanager by default; pass "
-                "secret_encryption_key to use a customer managed key, and this "
-                "acknowledgment is not added.",
+                "aws_managed_secret_key=True was chosen: encrypted with the AWS managed key "
+                "aws/secretsmanager. By default a customer-managed key per stack encrypts it, "
+                "and this acknowledgment is not added.",
             )
-        nag.acknowledge(self.access_key_secret, findings)
+        nag.acknowledge(secret, findings)
 
     def _create_outputs(self) -> None:
         if self.user is not None:
@@ -429,18 +507,21 @@ class RestorePermissions(Construct):
             value=Lazy.string(_PolicyArns(self)),
             description="Comma-separated ARNs of the restore managed policies",
         )
-        if self.access_key is not None and self.access_key_secret is not None:
+        for slot, key in self.access_keys.items():
+            name = "AccessKey" if slot is AccessKeySlot.A else f"AccessKey{slot.name}"
+            suffix = "" if slot is AccessKeySlot.A else f" of slot {slot.name}"
             CfnOutput(
                 self,
-                "AccessKeyId",
-                value=self.access_key.access_key_id,
-                description="Access key id (the secret key is only in the Secrets Manager secret)",
+                f"{name}Id",
+                value=key.access_key_id,
+                description=f"Access key id{suffix} (the secret key is only in the Secrets "
+                "Manager secret)",
             )
             CfnOutput(
                 self,
-                "AccessKeySecretArn",
-                value=self.access_key_secret.secret_arn,
-                description="Secrets Manager secret holding the access key",
+                f"{name}SecretArn",
+                value=self.access_key_secrets[slot].secret_arn,
+                description=f"Secrets Manager secret holding the access key{suffix}",
             )
         if self.vm_import_role is not None:
             CfnOutput(
@@ -509,6 +590,8 @@ def _check_props(
     principal_type: PrincipalType,
     create_access_key: bool | None,
     access_key_serial: int | None,
+    access_key_slots: Sequence[AccessKeySlot] | None,
+    aws_managed_secret_key: bool,
     assumed_by: iam.IPrincipal | None,
     external_id: str | None,
     principal_name: str | None,
@@ -561,6 +644,38 @@ def _check_props(
             raise ValueError(
                 f"access_key_serial={access_key_serial!r} is invalid: it must be an int >= 0"
             )
+    if access_key_slots is not None:
+        if not resolved_create_access_key:
+            raise ValueError(
+                f"access_key_slots={access_key_slots!r} needs an access key: it is only valid "
+                "with principal_type=PrincipalType.USER and create_access_key=True"
+            )
+        if isinstance(access_key_slots, (str, AccessKeySlot)) or not all(
+            isinstance(slot, AccessKeySlot) for slot in access_key_slots
+        ):
+            raise ValueError(
+                f"access_key_slots={access_key_slots!r} is invalid: pass a list of AccessKeySlot, "
+                "for example [AccessKeySlot.A, AccessKeySlot.B]"
+            )
+        if not access_key_slots:
+            raise ValueError(
+                "access_key_slots=[] is invalid: pass create_access_key=False for a user without keys"
+            )
+        if len(set(access_key_slots)) == 2 and access_key_serial:
+            raise ValueError(
+                f"access_key_serial={access_key_serial!r} is invalid with both access key slots: "
+                "replacing a key creates the new one before deleting the old, and IAM allows two "
+                "keys per user. Rotate by removing the old slot instead"
+            )
+    if aws_managed_secret_key and secret_encryption_key is not None:
+        raise ValueError(
+            "aws_managed_secret_key=True and secret_encryption_key exclude each other: pass one"
+        )
+    if aws_managed_secret_key and not resolved_create_access_key:
+        raise ValueError(
+            "aws_managed_secret_key is only valid when the construct creates an access key "
+            "(principal_type=PrincipalType.USER with create_access_key=True)"
+        )
     if secret_encryption_key is not None and not resolved_create_access_key:
         raise ValueError(
             "secret_encryption_key is only valid when the construct creates an access key "
@@ -685,3 +800,28 @@ def _check_bucket(bucket: s3.IBucket | str, argument: str, *, legacy: bool) -> N
     if problem is not None:
         hint = f" {LEGACY_HINT}" if not legacy and is_legacy_only(name) else ""
         raise ValueError(f"{argument}={name!r} is not a valid S3 bucket name: {problem}.{hint}")
+
+
+#: The id of the per-stack key that encrypts the access-key secrets.
+SECRET_KEY_ID = "RestorePermissionsSecretKey"
+
+
+def _stack_secret_key(scope: Construct) -> kms.IKey:
+    """The stack's customer-managed key for access-key secrets, created once per stack.
+
+    One key per stack rather than per customer: a key costs money each month.
+    """
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child(SECRET_KEY_ID)
+    if isinstance(existing, kms.Key):
+        return existing
+    return kms.Key(
+        stack,
+        SECRET_KEY_ID,
+        description="Encrypts the access-key secrets of restore-permissions in this stack",
+        enable_key_rotation=True,
+        # Deleting the stack deletes the secrets; the key follows after
+        # KMS's longest waiting period, during which deletion can be cancelled.
+        removal_policy=RemovalPolicy.DESTROY,
+        pending_window=Duration.days(30),
+    )

@@ -445,6 +445,7 @@ def test_logical_ids_of_l1_children_are_fixed(examples: dict[str, Synthesized]) 
         "RestorePermissions/Restore/User/Resource",
         "RestorePermissions/Restore/AccessKey/Resource",
         "RestorePermissions/Restore/AccessKeySecret/Resource",
+        "RestorePermissions/RestorePermissionsSecretKey/Resource",
         "RestorePermissions/VmImportServiceRole/Role/Resource",
         "RestorePermissions/VmImportServiceRole/Policy/Resource",
     }

@@ -38,6 +38,8 @@ def restore(stack: cdk.Stack, mode: PrincipalType) -> RestorePermissions:
         principal_type=mode,
         principal_name=NAME,
         assumed_by=iam.AccountPrincipal("111122223333") if mode is PrincipalType.ROLE else None,
+        # No key: its secret's KMS key would add a key policy iam.User does not have.
+        create_access_key=False if mode is PrincipalType.USER else None,
         vm_import_role=VmImportRole.NONE,
     )
 

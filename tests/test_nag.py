@@ -97,10 +97,8 @@ def test_without_acknowledgments_exactly_those_findings_appear(
             "AwsSolutions-IAM5[Action::ec2:Describe*]",
             "AwsSolutions-SMG4",
             "NIST.800.53.R5-SecretsManagerRotationEnabled",
-            "NIST.800.53.R5-SecretsManagerUsingKMSKey",
             "HIPAA.Security-SecretsManagerRotationEnabled",
-            "HIPAA.Security-SecretsManagerUsingKMSKey",
-            "PCI.DSS.321-SecretsManagerUsingKMSKey",
+            # No SecretsManagerUsingKMSKey: the stack's customer-managed key meets it.
         }
         | IDENTITY_EC2_FINDINGS
     )
@@ -214,9 +212,6 @@ def test_acknowledgments_sit_on_the_narrowest_construct(
             (secret, "AwsSolutions-SMG4"),
             (secret, "NIST.800.53.R5-SecretsManagerRotationEnabled"),
             (secret, "HIPAA.Security-SecretsManagerRotationEnabled"),
-            (secret, "NIST.800.53.R5-SecretsManagerUsingKMSKey"),
-            (secret, "HIPAA.Security-SecretsManagerUsingKMSKey"),
-            (secret, "PCI.DSS.321-SecretsManagerUsingKMSKey"),
         }
     )
 
@@ -238,3 +233,19 @@ def test_acknowledgments_sit_on_the_narrowest_construct(
 )
 def test_flatten_cfn_reference_matches_cdk_nag(reference: object, flat: str) -> None:
     assert nag.flatten_cfn_reference(reference) == flat
+
+
+def test_the_aws_managed_secret_key_is_acknowledged_and_the_default_is_not(
+    spied_acknowledgments: list[tuple[str, str]],
+) -> None:
+    synthesize_stack(
+        lambda stack: RestorePermissions(
+            stack, "Restore", bucket="my-backups", aws_managed_secret_key=True
+        )
+    )
+    secret = "Test/Restore/AccessKeySecret"
+    assert {
+        (secret, "NIST.800.53.R5-SecretsManagerUsingKMSKey"),
+        (secret, "HIPAA.Security-SecretsManagerUsingKMSKey"),
+        (secret, "PCI.DSS.321-SecretsManagerUsingKMSKey"),
+    } <= set(spied_acknowledgments)
