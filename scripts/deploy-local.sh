@@ -22,6 +22,7 @@ mkdir -p "$OUT"
 PORT=$("$BIN/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$BIN/moto_server" -H 127.0.0.1 -p "$PORT" >"$OUT/moto_server.log" 2>&1 &
 SERVER=$!
+echo "$SERVER" >"$OUT/moto_server.pid"  # tests check that this process is gone afterwards
 trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EXIT
 "$BIN/python" - "$PORT" <<'PY'
 import socket, sys, time

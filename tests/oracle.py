@@ -21,8 +21,11 @@ for _name in ("Mapping", "MutableMapping", "Sequence", "Iterable", "Callable", "
 
 from principalmapper.common import Policy  # noqa: E402
 
-__all__ = ["Policy", "allows", "as_policy"]
-from principalmapper.querying.local_policy_simulation import policy_has_matching_statement  # noqa: E402
+__all__ = ["Policy", "allows", "as_policy", "condition_matches"]
+from principalmapper.querying.local_policy_simulation import (  # noqa: E402
+    _get_condition_match,
+    policy_has_matching_statement,
+)
 from principalmapper.util.case_insensitive_dict import CaseInsensitiveDict  # noqa: E402
 
 
@@ -37,3 +40,8 @@ def allows(policy: Policy, action: str, resource: str, context: Mapping[str, str
             policy, "Allow", action, resource, CaseInsensitiveDict(dict(context))
         )
     )
+
+
+def condition_matches(condition: Mapping[str, Any], context: Mapping[str, str]) -> bool:
+    """Whether a Condition block holds for ``context`` (for trust policies, which have no Resource)."""
+    return bool(_get_condition_match(dict(condition), CaseInsensitiveDict(dict(context))))

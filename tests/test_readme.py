@@ -45,8 +45,8 @@ def evidence_table() -> str:
     for call in IDENTITY_CALLS:
         who = "user" if "AttachUserPolicy" in call.what else "user, role session"
         lines.append(f"| `{call.what}` | {who} | {call.expected} | moto |")
-    for what, outcome in ASSUME_ROWS:
-        lines.append(f"| `sts:AssumeRole` with {what} | backup agent | {outcome} | moto |")
+    for what, outcome, engine in ASSUME_ROWS:
+        lines.append(f"| `sts:AssumeRole` with {what} | backup agent | {outcome} | {engine} |")
     for variant, what, action, _resource, _context, allowed in ROWS:
         lines.append(
             f"| `{action}`: {what} | {variant} example | {'allowed' if allowed else 'denied'} | principalmapper |"

@@ -296,3 +296,32 @@ def test_env_agnostic_stacks_that_both_create_vmimport_get_a_warning() -> None:
         ),
     )
     Annotations.from_stack(first).has_no_warning("*", Match.any_value())
+
+
+def test_role_mode_split_policies_are_all_attached_to_the_role() -> None:
+    synth = synthesize_stack(
+        lambda stack: RestorePermissions(
+            stack,
+            "Restore",
+            buckets=names(300),
+            principal_type=PrincipalType.ROLE,
+            assumed_by=cdk.aws_iam.AccountPrincipal("111122223333"),
+        )
+    )
+    (role,) = [
+        k
+        for k, r in synth.resources("AWS::IAM::Role").items()
+        if r["Properties"].get("RoleName") != "vmimport"
+    ]
+    identity = {
+        k: v
+        for k, v in synth.resources("AWS::IAM::ManagedPolicy").items()
+        if k.startswith("RestorePolicy")
+    }
+    assert len(identity) > 1
+    for policy in identity.values():
+        assert policy["Properties"]["Roles"] == [{"Ref": role}]
+        assert "Groups" not in policy["Properties"]
+    assert sorted(resources_of(documents(synth, "RestorePolicy"), "BackupBucket")) == sorted(
+        f"arn:aws-us-gov:s3:::{n}" for n in names(300)
+    )
