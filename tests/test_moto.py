@@ -37,9 +37,14 @@ from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from restore_permissions import PrincipalType, RestorePermissions, VmImportRole
+from restore_permissions import (
+    PrincipalType,
+    RestorePermissions,
+    VmImportAccountRole,
+    VmImportRole,
+)
 
-from .conftest import BUCKET, PSEUDO, Synthesized, resolve_cfn, synthesize_stack
+from .conftest import BUCKET, PSEUDO, Synthesized, new_app, resolve_cfn, synthesize_stack
 from .oracle import condition_matches
 
 REGION = "us-east-1"
@@ -114,16 +119,22 @@ def _replace_refs(value: Any, names: Mapping[str, str]) -> Any:
 
 
 def deploy(
-    template: dict[str, Any], stack_name: str, parameters: Mapping[str, str] | None = None
+    template: dict[str, Any],
+    stack_name: str,
+    parameters: Mapping[str, str] | None = None,
+    *,
+    update: bool = False,
 ) -> Deployed:
-    """create_stack on the emulator, doing by API what moto skips (see the module docstring)."""
+    """create_stack (or update_stack) on the emulator, doing by API what moto skips
+    (see the module docstring)."""
     iam_client = boto3.client("iam")
     sent = copy.deepcopy(template)
     groups: dict[str, str] = {}
     for logical_id, resource in list(sent["Resources"].items()):
         if resource["Type"] == "AWS::IAM::Group":
             groups[logical_id] = f"{stack_name}-{logical_id}"
-            iam_client.create_group(GroupName=groups[logical_id])
+            if not update:
+                iam_client.create_group(GroupName=groups[logical_id])
             del sent["Resources"][logical_id]
     secrets = {
         k: r for k, r in sent["Resources"].items() if r["Type"] == "AWS::SecretsManager::Secret"
@@ -146,7 +157,7 @@ def deploy(
     sent = _replace_refs(sent, groups)
 
     cloudformation = boto3.client("cloudformation")
-    cloudformation.create_stack(
+    (cloudformation.update_stack if update else cloudformation.create_stack)(
         StackName=stack_name,
         TemplateBody=json.dumps(sent),
         Capabilities=["CAPABILITY_NAMED_IAM"],
@@ -155,7 +166,8 @@ def deploy(
         ],
     )
     stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
-    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    expected_status = "UPDATE_COMPLETE" if update else "CREATE_COMPLETE"
+    assert stack["StackStatus"] == expected_status, stack.get("StackStatusReason")
     stack_outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     resources = {
         r["LogicalResourceId"]: r["PhysicalResourceId"]
@@ -166,12 +178,16 @@ def deploy(
             for group in resource["Properties"].get("Groups", []):
                 iam_client.add_user_to_group(GroupName=group, UserName=resources[logical_id])
     secret_keys = {k: stack_outputs.pop(f"TestOnly{k}Secret") for k in keys}
+    secretsmanager = boto3.client("secretsmanager")
     for logical_id, secret in secrets.items():
-        arn = boto3.client("secretsmanager").create_secret(
-            Name=f"{stack_name}-{logical_id}",
-            Description=secret["Properties"]["Description"],
-            SecretString=_evaluate(secret["Properties"]["SecretString"], resources, secret_keys),
-        )["ARN"]
+        name = f"{stack_name}-{logical_id}"
+        value = _evaluate(secret["Properties"]["SecretString"], resources, secret_keys)
+        if update:
+            arn = secretsmanager.put_secret_value(SecretId=name, SecretString=value)["ARN"]
+        else:
+            arn = secretsmanager.create_secret(
+                Name=name, Description=secret["Properties"]["Description"], SecretString=value
+            )["ARN"]
         resources[logical_id] = arn
         stack_outputs.update({key: arn for key, ref in secret_outputs.items() if ref == logical_id})
     return Deployed(stack_name, template, stack_outputs, resources, groups, secret_keys)
@@ -577,3 +593,105 @@ def test_assuming_the_role(
         # The evaluator agrees with moto where moto is right.
         assert trust_condition_allows({"sts:ExternalId": EXTERNAL_ID}) == ALLOWED
         assert trust_condition_allows({"sts:ExternalId": "guessed"}) == DENIED
+
+
+# ---------------------------------------------------------------------------
+# Lifecycle: two customers in one account, update and delete one
+# ---------------------------------------------------------------------------
+
+
+def customer_app(customers: Mapping[str, list[str]]) -> dict[str, dict[str, Any]]:
+    """Templates of an account stack owning vmimport and one user-mode stack per customer."""
+    app = new_app()
+    env = cdk.Environment(account=DEFAULT_ACCOUNT_ID, region=REGION)
+    role = VmImportAccountRole(cdk.Stack(app, "Account", env=env), "VmImport")
+    for name, buckets in customers.items():
+        RestorePermissions(
+            cdk.Stack(app, name, env=env), "Restore", buckets=buckets, vm_import_role=role
+        )
+    return {s.stack_name: s.template for s in app.synth().stacks}
+
+
+def test_updating_and_deleting_one_customer_leaves_the_other_working(emulator: None) -> None:
+    """Deploy -> update -> delete over two customer stacks in one account.
+
+    moto runs the stacks; what it cannot judge (update order, DeletionPolicy)
+    is proven from the templates in test_update_order.py and test_vm_import.py.
+    """
+    admin_s3, admin_iam = boto3.client("s3"), boto3.client("iam")
+    for bucket in ("a-backups", "a2-backups", "b-backups"):
+        admin_s3.create_bucket(Bucket=bucket)
+    v1 = customer_app({"CustomerA": ["a-backups"], "CustomerB": ["b-backups"]})
+    v2 = customer_app({"CustomerA": ["a-backups", "a2-backups"], "CustomerB": ["b-backups"]})
+    v3 = customer_app({"CustomerB": ["b-backups"]})
+    # Customer B's template never changes: its stack is never touched.
+    assert v1["CustomerB"] == v2["CustomerB"] == v3["CustomerB"]
+
+    for name in ("Account", "CustomerA", "CustomerB"):
+        deploy(v1[name], name)
+    customer_b = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in boto3.client("cloudformation").list_stack_resources(StackName="CustomerB")[
+            "StackResourceSummaries"
+        ]
+    }
+    b_user = next(
+        customer_b[k]
+        for k, r in v1["CustomerB"]["Resources"].items()
+        if r["Type"] == "AWS::IAM::User"
+    )
+
+    role_id = admin_iam.get_role(RoleName="vmimport")["Role"]["RoleId"]
+    a_user = next(
+        r["PhysicalResourceId"]
+        for r in boto3.client("cloudformation").list_stack_resources(StackName="CustomerA")[
+            "StackResourceSummaries"
+        ]
+        if r["ResourceType"] == "AWS::IAM::User"
+    )
+    deploy(v2["CustomerA"], "CustomerA", update=True)
+    deploy(v2["Account"], "Account", update=True)
+    boto3.client("cloudformation").delete_stack(StackName="CustomerA")
+    deploy(v3["Account"], "Account", update=True)
+
+    stacks = {
+        s["StackName"]: s["StackStatus"]
+        for s in boto3.client("cloudformation").list_stacks()["StackSummaries"]
+    }
+    assert stacks["CustomerA"] == "DELETE_COMPLETE"
+    assert stacks["CustomerB"] == "CREATE_COMPLETE"  # never updated
+    with pytest.raises(ClientError, match="NoSuchEntity"):
+        admin_iam.get_user(UserName=a_user)
+    # B's user, key and secret are there, and the key still works on B's bucket.
+    admin_iam.get_user(UserName=b_user)
+    (key,) = admin_iam.list_access_keys(UserName=b_user)["AccessKeyMetadata"]
+    secret = json.loads(
+        boto3.client("secretsmanager").get_secret_value(
+            SecretId="CustomerB-RestoreAccessKeySecretF262D1CB"
+        )["SecretString"]
+    )
+    assert secret["accessKeyId"] == key["AccessKeyId"]
+    session = boto3.Session(
+        aws_access_key_id=secret["accessKeyId"],
+        aws_secret_access_key=secret["secretAccessKey"],
+        region_name=REGION,
+    )
+
+    @set_initial_no_auth_action_count(0)
+    def list_b() -> None:
+        session.client("s3").list_objects_v2(Bucket="b-backups")
+
+    list_b()
+    # The account's role is the one created first: never deleted or recreated.
+    assert admin_iam.get_role(RoleName="vmimport")["Role"]["RoleId"] == role_id
+    # moto does not apply ManagedPolicy updates (its ManagedPolicy has no
+    # update_from_cloudformation_json), so the role's new documents are judged
+    # from the template that CloudFormation would apply: only B's bucket is left.
+    text = json.dumps(
+        [
+            r["Properties"]["PolicyDocument"]
+            for r in v3["Account"]["Resources"].values()
+            if r["Type"] == "AWS::IAM::ManagedPolicy"
+        ]
+    )
+    assert "b-backups" in text and "a-backups" not in text and "a2-backups" not in text
