@@ -134,6 +134,8 @@ class VmImportServiceRole(Construct):
         self._bucket_arns: list[str] = []
         self._object_arns: list[str] = []
         self._kms_key_arns: list[str] = []
+        #: Whether the policies hold the role's EC2 statements too (not only buckets).
+        self.holds_role_statements = mode is VmImportRole.CREATE
         self.node.add_validation(_RolePolicyQuota(self))
         if mode is VmImportRole.CREATE:
             self.add_buckets([], max_policies=max_managed_policies)
@@ -171,7 +173,7 @@ class VmImportServiceRole(Construct):
         )
         self.policies.render_from(
             vm_import_role_statements(
-                existing_role=self.mode is VmImportRole.USE_EXISTING,
+                existing_role=not self.holds_role_statements,
                 kms=bool(self._kms_key_arns),
                 buckets=bool(self._bucket_arns),
             ),
@@ -197,6 +199,11 @@ class VmImportAccountRole(VmImportServiceRole):
 
     :param max_managed_policies: the role's managed-policy quota, 1 to 20.
         Default: 10, IAM's default quota (raise the quota before raising this).
+    :param role_exists: the account already has ``vmimport``, for example one
+        retained from a customer stack that created it: attach this
+        construct's policies (the role's EC2 statements and every bucket) to
+        it instead of creating it. Its trust policy is left as it is.
+        Default: False.
     """
 
     def __init__(
@@ -205,14 +212,20 @@ class VmImportAccountRole(VmImportServiceRole):
         construct_id: str,
         *,
         max_managed_policies: int = DEFAULT_ROLE_POLICY_QUOTA,
+        role_exists: bool = False,
     ) -> None:
-        _refuse_second_creator(root_stack(scope), f"{scope.node.path}/{construct_id}")
+        if not role_exists:
+            _refuse_second_creator(root_stack(scope), f"{scope.node.path}/{construct_id}")
         super().__init__(
             scope,
             construct_id,
-            mode=VmImportRole.CREATE,
+            mode=VmImportRole.USE_EXISTING if role_exists else VmImportRole.CREATE,
             max_managed_policies=max_managed_policies,
         )
+        if role_exists:
+            # A retained role lost its EC2 statements with the stack that created it.
+            self.holds_role_statements = True
+            self.add_buckets([], max_policies=max_managed_policies)
 
 
 def _creators(root: IConstruct) -> list[VmImportServiceRole]:

@@ -189,3 +189,21 @@ def test_a_bucket_created_in_a_customer_stack_is_refused_by_the_account_role() -
         vm_import_role=role,
     )
     app.synth()
+
+
+def test_an_account_role_can_adopt_a_role_retained_from_a_customer_stack() -> None:
+    # Moving from VmImportRole.CREATE in a customer stack: that stack's role is
+    # retained, so the account stack attaches to it instead of creating it.
+    app = new_app()
+    role = VmImportAccountRole(cdk.Stack(app, "Account", env=ENV), "VmImport", role_exists=True)
+    RestorePermissions(
+        cdk.Stack(app, "CustomerA", env=ENV), "Restore", bucket="a-backups", vm_import_role=role
+    )
+    template = app.synth().get_stack_by_name("Account").template
+    assert vmimport_roles(template) == {}
+    (policy,) = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::ManagedPolicy"
+    ]
+    assert policy["Properties"]["Roles"] == ["vmimport"]
+    sids = [s["Sid"] for s in policy["Properties"]["PolicyDocument"]["Statement"]]
+    assert sids == ["Ec2Describe", "Ec2ImportSnapshots", "BackupBucket", "BackupObjects"]
