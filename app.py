@@ -55,8 +55,12 @@ from restore_permissions import (
     AccessKeySlot,
     PolicyProfile,
     PrincipalType,
+    RestoreIdentity,
     RestorePermissions,
-    VmImportRole,
+    RoleIdentity,
+    SecretEncryption,
+    UserIdentity,
+    VmImportMode,
 )
 from restore_permissions.bucket_names import (
     ALLOWED_PATTERN,
@@ -74,10 +78,10 @@ STACKSET_STACK_NAME = "RestorePermissionsStackSet"
 class RestorePermissionsStack(cdk.Stack):
     """The example stack, configured from the app's context."""
 
-    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(
             scope,
-            id,
+            construct_id,
             description="IAM permissions to restore image-based backups as EC2 instances "
             "(restore-permissions)",
             **kwargs,
@@ -133,31 +137,57 @@ class RestorePermissionsStack(cdk.Stack):
             else None
         )
 
+        identity: UserIdentity | RoleIdentity
+        if is_role:
+            assert assumed_by is not None
+            identity = RestoreIdentity.role(
+                assumed_by=assumed_by, external_id=context.text("external_id")
+            )
+        else:
+            identity = RestoreIdentity.user(
+                access_keys=(
+                    _slots(context.items("access_key_slots") or ["a"])
+                    if context.flag("create_access_key", default=True)
+                    else []
+                ),
+                access_key_serial=context.integer("access_key_serial"),
+                secret_encryption=SecretEncryption.aws_managed_key()
+                if context.flag("aws_managed_secret_key", default=False)
+                else None,
+            )
+        options = {
+            "allowed_regions": context.items("allowed_regions"),
+        }
+        profile = context.choice("profile", PolicyProfile, PolicyProfile.LEAST_PRIVILEGE)
+        if profile is PolicyProfile.KB1025:
+            for key in ("instance_tag", "federation", "email_notifications"):
+                if context.text(key) is not None:
+                    raise ValueError(
+                        f"context {key} is only valid with profile=least-privilege: "
+                        "profile=kb1025 grants exactly what the vendor article grants"
+                    )
+            policy = PolicyProfile.kb1025(**options)
+        else:
+            policy = PolicyProfile.least_privilege(
+                **options,
+                instance_tag=context.tag("instance_tag"),
+                federation=context.flag("federation", default=False),
+                email_notifications=context.flag("email_notifications", default=False),
+            )
+
         RestorePermissions(
             self,
             "Restore",
             bucket=bucket_name,
             legacy_bucket_name=context.flag("legacy_bucket_name", default=False),
-            principal_type=principal_type,
-            create_access_key=None if is_role else context.flag("create_access_key", default=True),
-            access_key_serial=context.integer("access_key_serial"),
-            access_key_slots=_slots(context.items("access_key_slots")),
-            aws_managed_secret_key=context.flag("aws_managed_secret_key", default=False),
-            assumed_by=assumed_by,
-            external_id=context.text("external_id"),
-            vm_import_role=context.choice("vm_import_role", VmImportRole, VmImportRole.CREATE),
-            profile=context.choice("profile", PolicyProfile, PolicyProfile.LEAST_PRIVILEGE),
-            allowed_regions=context.items("allowed_regions"),
-            instance_tag=context.tag("instance_tag"),
+            identity=identity,
+            profile=policy,
+            vm_import=context.choice("vm_import_role", VmImportMode, VmImportMode.CREATE),
             encryption_key=encryption_key,
-            federation=context.flag("federation", default=False),
-            email_notifications=context.flag("email_notifications", default=False),
         )
 
 
-def _slots(names: list[str] | None) -> list[AccessKeySlot] | None:
-    if names is None:
-        return None
+def _slots(names: list[str]) -> list[AccessKeySlot]:
     by_name = {slot.value: slot for slot in AccessKeySlot}
     for name in names:
         if name not in by_name:

@@ -11,17 +11,31 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .construct import AccessKeySlot, PrincipalType, RestorePermissions
+    from .construct import RestorePermissions
+    from .errors import RestorePermissionsError
+    from .identity import (
+        AccessKeySlot,
+        PrincipalType,
+        RestoreIdentity,
+        RoleIdentity,
+        SecretEncryption,
+        UserIdentity,
+    )
     from .policy import PolicyProfile
-    from .vm_import import VmImportAccountRole, VmImportRole, VmImportServiceRole
+    from .vm_import import VmImportAccountRole, VmImportMode, VmImportServiceRole
 
 _LAZY = {
-    "AccessKeySlot": ".construct",
+    "AccessKeySlot": ".identity",
     "PolicyProfile": ".policy",
-    "PrincipalType": ".construct",
+    "PrincipalType": ".identity",
+    "RestoreIdentity": ".identity",
     "RestorePermissions": ".construct",
+    "RestorePermissionsError": ".errors",
+    "RoleIdentity": ".identity",
+    "SecretEncryption": ".identity",
+    "UserIdentity": ".identity",
     "VmImportAccountRole": ".vm_import",
-    "VmImportRole": ".vm_import",
+    "VmImportMode": ".vm_import",
     "VmImportServiceRole": ".vm_import",
 }
 
@@ -29,9 +43,14 @@ __all__ = [
     "AccessKeySlot",
     "PolicyProfile",
     "PrincipalType",
+    "RestoreIdentity",
     "RestorePermissions",
+    "RestorePermissionsError",
+    "RoleIdentity",
+    "SecretEncryption",
+    "UserIdentity",
     "VmImportAccountRole",
-    "VmImportRole",
+    "VmImportMode",
     "VmImportServiceRole",
 ]
 

@@ -21,12 +21,12 @@ from typing import Any, NoReturn
 from .bucket_names import bucket_name_problem
 from .policy import (
     MANAGED_POLICY_LIMIT,
-    Arns,
-    Grant,
+    CatalogueRow,
     PolicyOptions,
     PolicyProfile,
-    Scope,
-    grants,
+    PolicyTargets,
+    ResourceType,
+    catalogue_rows,
     iam_size,
     identity_policy,
     plan_documents,
@@ -165,8 +165,8 @@ def _options(args: argparse.Namespace) -> PolicyOptions:
     )
 
 
-def _arns(args: argparse.Namespace, regions: Sequence[str] = ()) -> Arns:
-    return Arns.for_buckets(
+def _arns(args: argparse.Namespace, regions: Sequence[str] = ()) -> PolicyTargets:
+    return PolicyTargets.for_buckets(
         args.bucket,
         partition=args.partition,
         account=args.account or ACCOUNT_VARIABLE,
@@ -207,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(render_workflows(options, kms=args.kms, output_format=args.format), end="")
     else:
         assert options is not None
-        rows = grants(options, kms=args.kms)
+        rows = catalogue_rows(options, kms=args.kms)
         print(render_rows(rows, args.format), end="")
     return 0
 
@@ -231,38 +231,42 @@ def _fitted(document: dict[str, Any]) -> dict[str, Any] | list[dict[str, Any]]:
     return documents
 
 
-def resource_label(scope: Scope) -> str:
-    """How a scope reads in tables; the ARN patterns are in docs/permissions.md."""
+def resource_label(resource_type: ResourceType) -> str:
+    """How a resource_type reads in tables; the ARN patterns are in docs/permissions.md."""
     labels = {
-        Scope.ANY: "*",
-        Scope.BUCKET: "bucket",
-        Scope.OBJECTS: "bucket/*",
-        Scope.KMS_KEY: "kms key",
-        Scope.FEDERATED_USER: "sts:federated-user",
-        Scope.EMAIL_IDENTITY: "ses:identity",
+        ResourceType.ANY: "*",
+        ResourceType.BUCKET: "bucket",
+        ResourceType.OBJECTS: "bucket/*",
+        ResourceType.KMS_KEY: "kms key",
+        ResourceType.FEDERATED_USER: "sts:federated-user",
+        ResourceType.EMAIL_IDENTITY: "ses:identity",
     }
-    return labels.get(scope, f"ec2:{scope.value}")
+    return labels.get(resource_type, f"ec2:{resource_type.value}")
 
 
-def resource_pattern(scope: Scope) -> str:
-    """The ARN pattern of a scope, with PARTITION, ACCOUNT and REGION placeholders."""
-    return Arns(
+def resource_pattern(resource_type: ResourceType) -> str:
+    """The ARN pattern of a resource_type, with PARTITION, ACCOUNT and REGION placeholders."""
+    return PolicyTargets(
         partition="PARTITION",
         account="ACCOUNT",
         bucket_arns=["arn:PARTITION:s3:::BUCKET"],
         object_arns=["arn:PARTITION:s3:::BUCKET/*"],
         kms_key_arns=["arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID"],
         regions=["REGION"],
-    ).resources(scope)[0]
+    ).resources(resource_type)[0]
 
 
-def render_rows(rows: Sequence[Grant], output_format: str) -> str:
+def render_rows(rows: Sequence[CatalogueRow], output_format: str) -> str:
     """The catalogue rows as a text table, a Markdown table or JSON."""
     records = [
         {
             "action": row.action,
-            "resource": ", ".join(resource_label(scope) for scope in row.scopes),
-            "resource_arns": [resource_pattern(scope) for scope in row.scopes],
+            "resource": ", ".join(
+                resource_label(resource_type) for resource_type in row.resource_types
+            ),
+            "resource_arns": [
+                resource_pattern(resource_type) for resource_type in row.resource_types
+            ],
             "condition": row.condition,
             "why": row.reason,
             "source": row.source.value,
@@ -300,7 +304,8 @@ def workflow_records(options: PolicyOptions, *, kms: bool) -> list[dict[str, Any
                 "action": row.call.action,
                 "what": row.call.what,
                 "allowed_by": {
-                    resource_label(scope): sid or "NOT GRANTED" for scope, sid in row.statements
+                    resource_label(resource_type): sid or "NOT GRANTED"
+                    for resource_type, sid in row.statements
                 },
             }
             for step, row in enumerate(explain_workflow(flow, options, kms=kms), 1)

@@ -14,10 +14,10 @@ from .policy import (
     WITHOUT_WORKFLOW,
     PolicyOptions,
     PolicyProfile,
-    Scope,
-    grants,
+    ResourceType,
+    catalogue_rows,
     kb1025_correction_notes,
-    vm_import_role_grants,
+    vm_import_role_rows,
 )
 
 
@@ -33,7 +33,10 @@ def permissions_markdown() -> str:
         "",
         "| Resource | ARN |",
         "|---|---|",
-        *(f"| {resource_label(scope)} | `{resource_pattern(scope)}` |" for scope in Scope),
+        *(
+            f"| {resource_label(resource_type)} | `{resource_pattern(resource_type)}` |"
+            for resource_type in ResourceType
+        ),
         "",
         "`PARTITION` is the stack's partition and `ACCOUNT` its account (the CLI uses "
         "`${aws:PrincipalAccount}` without `--account`). `REGION` is the one allowed Region, "
@@ -46,7 +49,8 @@ def permissions_markdown() -> str:
         "With `federation=True` and `email_notifications=True`, and a KMS key:",
         "",
         render_rows(
-            grants(PolicyOptions(federation=True, email_notifications=True), kms=True), "markdown"
+            catalogue_rows(PolicyOptions(federation=True, email_notifications=True), kms=True),
+            "markdown",
         ),
         "## Identity policy: `PolicyProfile.LEAST_PRIVILEGE` with `instance_tag`",
         "",
@@ -62,7 +66,7 @@ def permissions_markdown() -> str:
         "carries the tag and so could never be stopped or terminated (launch Spot through "
         "`RunInstances` instead). Use it only if the backup tool tags what it creates.",
         "",
-        render_rows(grants(PolicyOptions(instance_tag=("KEY", "VALUE"))), "markdown"),
+        render_rows(catalogue_rows(PolicyOptions(instance_tag=("KEY", "VALUE"))), "markdown"),
         "## Identity policy: `PolicyProfile.KB1025`",
         "",
         "The vendor article's grants, bucket-scoped. Its invalid actions are replaced and "
@@ -73,14 +77,16 @@ def permissions_markdown() -> str:
         f"As published, the article lists {len(KB1025_PUBLISHED_ACTIONS)} actions on `*`, "
         "`s3:*` on `arn:aws:s3:::BUCKET` and its objects, `sts:GetFederationToken` and `ses:*`.",
         "",
-        render_rows(grants(PolicyOptions(profile=PolicyProfile.KB1025), kms=True), "markdown"),
+        render_rows(
+            catalogue_rows(PolicyOptions(profile=PolicyProfile.KB1025), kms=True), "markdown"
+        ),
         "## The `vmimport` service role",
         "",
         "Trusted by `vmie.amazonaws.com` with `sts:Externalid = vmimport`, "
         "`aws:SourceAccount = ACCOUNT` and `aws:SourceArn like arn:PARTITION:vmie:*:ACCOUNT:*`. "
-        "With `VmImportRole.USE_EXISTING` only the bucket (and key) statements are attached.",
+        "With `VmImportMode.USE_EXISTING` only the bucket (and key) statements are attached.",
         "",
-        render_rows(vm_import_role_grants(kms=True), "markdown"),
+        render_rows(vm_import_role_rows(kms=True), "markdown"),
         "## What is kept without a workflow, and what is not granted",
         "",
         "Every action is called by at least one restore workflow below, except these, "
@@ -92,8 +98,8 @@ def permissions_markdown() -> str:
             for action, why in VM_IMPORT_ROLE_WITHOUT_WORKFLOW.items()
         ),
         *(
-            f"- `{action}` on `{scope.value}`: {why}"
-            for (action, scope), why in OPTIONAL_RESOURCE_TYPES.items()
+            f"- `{action}` on `{resource_type.value}`: {why}"
+            for (action, resource_type), why in OPTIONAL_RESOURCE_TYPES.items()
         ),
         "",
         "Listed by a source for restores, and deliberately not granted:",

@@ -20,9 +20,9 @@ from .policy import (
     MANAGED_POLICY_LIMIT,
     PLANNING_MARGIN,
     WILDCARD_ACTION_REASONS,
-    Arns,
     PolicyOptions,
     PolicyProfile,
+    PolicyTargets,
     StatementSpec,
     plan_documents,
     render_statements,
@@ -76,15 +76,15 @@ def _estimate(value: Any) -> int:
 @dataclass
 class _Rendering:
     specs: list[StatementSpec]
-    arns: Arns
+    targets: PolicyTargets
     options: PolicyOptions | None
-    vm_import_role: bool
+    for_vm_import_role: bool
 
 
 class PolicySet:
     """The managed policies of one identity (or of the vmimport role).
 
-    The owner says what to render with :meth:`render_from`; the statements are
+    The owner says what to render with :meth:`set_statements`; the statements are
     placed at synth time, when every bucket is known, by an aspect. They fill
     the first policy (id ``Policy``, stable) and, past IAM's 6,144 characters,
     more policies that ``new_policy`` attaches, with ids ``Policy2v<hash>``,
@@ -114,29 +114,29 @@ class PolicySet:
         # every node below its scope, and a policy has one child.
         Aspects.of(first).add(_PlaceStatements(self))
 
-    def render_from(
+    def set_statements(
         self,
         specs: list[StatementSpec],
-        arns: Arns,
+        arns: PolicyTargets,
         options: PolicyOptions | None = None,
         *,
-        vm_import_role: bool = False,
+        for_vm_import_role: bool = False,
     ) -> None:
         """What to render at synth time (the latest call wins)."""
         if self._finalized:
             raise ValueError(
                 f"{self.owner.node.path}: buckets can no longer be added once the app is synthesized"
             )
-        self._rendering = _Rendering(specs, arns, options, vm_import_role)
+        self._rendering = _Rendering(specs, arns, options, for_vm_import_role)
 
     def estimate_policies(self) -> int:
         """How many managed policies the current rendering needs (a close upper estimate)."""
         rendering = self._require_rendering()
         statements = render_statements(
             rendering.specs,
-            rendering.arns,
+            rendering.targets,
             rendering.options,
-            vm_import_role=rendering.vm_import_role,
+            for_vm_import_role=rendering.for_vm_import_role,
         )
         length = DeployedLength(Stack.of(self.owner))
         total = sum(statement_size(s, length) + 1 for s in statements)
@@ -156,9 +156,9 @@ class PolicySet:
         length = DeployedLength(stack)
         statements = render_statements(
             rendering.specs,
-            rendering.arns,
+            rendering.targets,
             rendering.options,
-            vm_import_role=rendering.vm_import_role,
+            for_vm_import_role=rendering.for_vm_import_role,
         )
         reasons = self._wildcard_reasons(rendering)
         # Statements granted through grant_principal already sit in the first policy.
@@ -207,10 +207,10 @@ class PolicySet:
     def _wildcard_reasons(self, rendering: _Rendering) -> dict[str, str]:
         reasons: dict[str, str] = {}
         for spec in rendering.specs:
-            for scope in spec.scopes:
-                for resource in rendering.arns.resources(scope):
+            for resource_type in spec.resource_types:
+                for resource in rendering.targets.resources(resource_type):
                     reasons.setdefault(
-                        resource, wildcard_resource_reason(scope, profile=self._profile)
+                        resource, wildcard_resource_reason(resource_type, profile=self._profile)
                     )
         return reasons
 

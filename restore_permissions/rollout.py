@@ -43,7 +43,7 @@ class OrganizationRollout(Construct):
     def __init__(
         self,
         scope: Construct,
-        id: str,
+        construct_id: str,
         *,
         member: Stack,
         organizational_unit_ids: Sequence[str],
@@ -87,7 +87,7 @@ class OrganizationRollout(Construct):
                 f"more than the {TEMPLATE_BODY_LIMIT} CloudFormation accepts in a StackSet's "
                 "TemplateBody; split its buckets over more member stacks"
             )
-        super().__init__(scope, id)
+        super().__init__(scope, construct_id)
         self.template = template
         self.stack_set = cloudformation.CfnStackSet(
             self,

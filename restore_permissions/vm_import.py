@@ -13,15 +13,15 @@ from . import tokens
 from .policy import (
     VM_IMPORT_ROLE_NAME,
     VM_IMPORT_SERVICE_PRINCIPAL,
-    Arns,
     PolicyProfile,
+    PolicyTargets,
     vm_import_role_statements,
     vm_import_trust_conditions,
 )
 from .rendered_policy import PolicySet
 
 
-class VmImportRole(enum.Enum):
+class VmImportMode(enum.Enum):
     """What RestorePermissions does about the ``vmimport`` service role.
 
     For an app with several customer stacks in one account, create the role
@@ -64,13 +64,13 @@ class VmImportServiceRole(Construct):
     CONSTRUCT_ID = "VmImportServiceRole"
 
     @classmethod
-    def of(cls, scope: Construct, mode: VmImportRole) -> VmImportServiceRole:
+    def of(cls, scope: Construct, mode: VmImportMode) -> VmImportServiceRole:
         """The stack's singleton for ``mode``; raises ValueError if the stack uses another mode,
         or if another stack of the app already creates the role in the same account."""
         stack = root_stack(scope)
         existing = stack.node.try_find_child(cls.CONSTRUCT_ID)
         if existing is None:
-            if mode is VmImportRole.CREATE:
+            if mode is VmImportMode.CREATE:
                 _refuse_second_creator(stack, f"{scope.node.path}")
             return cls(stack, cls.CONSTRUCT_ID, mode=mode)
         if not isinstance(existing, VmImportServiceRole):
@@ -82,13 +82,13 @@ class VmImportServiceRole(Construct):
         return existing
 
     @classmethod
-    def check_mode(cls, scope: Construct, mode: VmImportRole) -> None:
+    def check_mode(cls, scope: Construct, mode: VmImportMode) -> None:
         """Raise ValueError if the stack's singleton exists with another mode."""
         stack = root_stack(scope)
         existing = stack.node.try_find_child(cls.CONSTRUCT_ID)
         if isinstance(existing, VmImportServiceRole) and existing.mode is not mode:
             raise ValueError(
-                f"vm_import_role={mode} conflicts with vm_import_role={existing.mode} used by "
+                f"vm_import={mode} conflicts with vm_import={existing.mode} used by "
                 f"another RestorePermissions in stack {stack.node.path!r}: the stack has one "
                 f"{VM_IMPORT_ROLE_NAME!r} role, so all of its RestorePermissions must use the same mode"
             )
@@ -96,17 +96,17 @@ class VmImportServiceRole(Construct):
     def __init__(
         self,
         scope: Construct,
-        id: str,
+        construct_id: str,
         *,
-        mode: VmImportRole,
+        mode: VmImportMode,
         max_managed_policies: int = DEFAULT_ROLE_POLICY_QUOTA,
     ) -> None:
-        super().__init__(scope, id)
-        if mode is VmImportRole.NONE:
-            raise ValueError("VmImportServiceRole is not created for VmImportRole.NONE")
+        super().__init__(scope, construct_id)
+        if mode is VmImportMode.NONE:
+            raise ValueError("VmImportServiceRole is not created for VmImportMode.NONE")
         self.mode = mode
         stack = Stack.of(self)
-        if mode is VmImportRole.CREATE:
+        if mode is VmImportMode.CREATE:
             role = iam.Role(
                 self,
                 "Role",
@@ -135,19 +135,19 @@ class VmImportServiceRole(Construct):
         self._object_arns: list[str] = []
         self._kms_key_arns: list[str] = []
         #: Whether the policies hold the role's EC2 statements too (not only buckets).
-        self.holds_role_statements = mode is VmImportRole.CREATE
+        self.holds_role_statements = mode is VmImportMode.CREATE
         self.node.add_validation(_RolePolicyQuota(self))
-        if mode is VmImportRole.CREATE:
+        if mode is VmImportMode.CREATE:
             self.add_buckets([], max_policies=max_managed_policies)
 
     @property
     def account(self) -> str:
         return Stack.of(self).account
 
-    def _new_policy(self, id: str) -> iam.ManagedPolicy:
+    def _new_policy(self, policy_id: str) -> iam.ManagedPolicy:
         return iam.ManagedPolicy(
             self,
-            id,
+            policy_id,
             roles=[self.role],
             description="Lets VM Import/Export read the backup buckets (restore-permissions)",
         )
@@ -164,21 +164,21 @@ class VmImportServiceRole(Construct):
             if kms_key_arn is not None and kms_key_arn not in self._kms_key_arns:
                 self._kms_key_arns.append(kms_key_arn)
         self.policies.max_policies = max(self.policies.max_policies, max_policies)
-        arns = Arns(
+        arns = PolicyTargets(
             partition=tokens.partition(),
             account=Stack.of(self).account,
             bucket_arns=self._bucket_arns,
             object_arns=self._object_arns,
             kms_key_arns=self._kms_key_arns,
         )
-        self.policies.render_from(
+        self.policies.set_statements(
             vm_import_role_statements(
                 existing_role=not self.holds_role_statements,
                 kms=bool(self._kms_key_arns),
                 buckets=bool(self._bucket_arns),
             ),
             arns,
-            vm_import_role=True,
+            for_vm_import_role=True,
         )
 
 
@@ -186,7 +186,7 @@ class VmImportAccountRole(VmImportServiceRole):
     """The account's ``vmimport`` role, owned by an account-level stack rather than a customer's.
 
     Put one in a stack of its own per account, and pass it to each
-    RestorePermissions as ``vm_import_role=``. Their buckets are added to
+    RestorePermissions as ``vm_import=``. Their buckets are added to
     this role's policies, so customer stacks hold nothing on the role and
     depend neither on this stack nor on each other: deleting, reordering or
     removing a customer stack never touches the role or another customer.
@@ -219,7 +219,7 @@ class VmImportAccountRole(VmImportServiceRole):
         super().__init__(
             scope,
             construct_id,
-            mode=VmImportRole.USE_EXISTING if role_exists else VmImportRole.CREATE,
+            mode=VmImportMode.USE_EXISTING if role_exists else VmImportMode.CREATE,
             max_managed_policies=max_managed_policies,
         )
         if role_exists:
@@ -232,7 +232,7 @@ def _creators(root: IConstruct) -> list[VmImportServiceRole]:
     return [
         c
         for c in root.node.find_all()
-        if isinstance(c, VmImportServiceRole) and c.mode is VmImportRole.CREATE
+        if isinstance(c, VmImportServiceRole) and c.mode is VmImportMode.CREATE
     ]
 
 
@@ -256,8 +256,8 @@ def _refuse_second_creator(stack: Stack, path: str) -> None:
                 f"{path}: {other.node.path!r} already creates the {VM_IMPORT_ROLE_NAME!r} role "
                 f"in account {stack.account}, and IAM role names are unique per account. Create "
                 "the role once, with a VmImportAccountRole in an account-level stack, and pass "
-                "it as vm_import_role= to every RestorePermissions of that account, so that no "
-                "customer stack owns it (or use VmImportRole.USE_EXISTING)"
+                "it as vm_import= to every RestorePermissions of that account, so that no "
+                "customer stack owns it (or use VmImportMode.USE_EXISTING)"
             )
 
 

@@ -29,7 +29,7 @@ from restore_permissions.policy import (
     OPTIONAL_RESOURCE_TYPES,
     VM_IMPORT_ROLE_WITHOUT_WORKFLOW,
     WITHOUT_WORKFLOW,
-    Scope,
+    ResourceType,
     StatementSpec,
     kb1025_corrected_actions,
 )
@@ -48,10 +48,10 @@ class Mutation:
     policy: str  # "identity" or "vmimport"
     sid: str
     action: str | None = None
-    scope: Scope | None = None
+    resource_type: ResourceType | None = None
 
     def __str__(self) -> str:
-        what = self.action if self.action else f"resource type {self.scope.value}"  # type: ignore[union-attr]
+        what = self.action if self.action else f"resource type {self.resource_type.value}"  # type: ignore[union-attr]
         return f"{self.policy} {self.sid}: drop {what}"
 
     def apply(self, specs: list[StatementSpec]) -> list[StatementSpec]:
@@ -61,9 +61,11 @@ class Mutation:
                 mutated.append(spec)
                 continue
             actions = tuple(a for a in spec.actions if a != self.action)
-            scopes = tuple(s for s in spec.scopes if s is not self.scope)
-            if actions and scopes:
-                mutated.append(dataclasses.replace(spec, actions=actions, scopes=scopes))
+            resource_types = tuple(s for s in spec.resource_types if s is not self.resource_type)
+            if actions and resource_types:
+                mutated.append(
+                    dataclasses.replace(spec, actions=actions, resource_types=resource_types)
+                )
         return mutated
 
 
@@ -76,7 +78,9 @@ def mutations() -> Iterator[Mutation]:
             for spec in specs:
                 candidates = [Mutation(policy, spec.sid, action=a) for a in spec.actions]
                 candidates += [
-                    Mutation(policy, spec.sid, scope=s) for s in spec.scopes if s is not Scope.ANY
+                    Mutation(policy, spec.sid, resource_type=s)
+                    for s in spec.resource_types
+                    if s is not ResourceType.ANY
                 ]
                 for mutation in candidates:
                     if mutation not in seen:
@@ -98,19 +102,25 @@ def listed_reason(mutation: Mutation, specs_by_sid: dict[tuple[str, str], Statem
         if mutation.action in listed:
             return listed[mutation.action]
         # An action in the statement only for resource types that are optional for it.
-        pairs = [(mutation.action, s) for s in spec.scopes if _takes(mutation.action, s, spec)]
+        pairs = [
+            (mutation.action, s) for s in spec.resource_types if _takes(mutation.action, s, spec)
+        ]
     else:
-        assert mutation.scope is not None
-        pairs = [(a, mutation.scope) for a in spec.actions if _takes(a, mutation.scope, spec)]
+        assert mutation.resource_type is not None
+        pairs = [
+            (a, mutation.resource_type)
+            for a in spec.actions
+            if _takes(a, mutation.resource_type, spec)
+        ]
     reasons = [OPTIONAL_RESOURCE_TYPES.get(pair) for pair in pairs]
     if pairs and all(reasons):
         return " ".join(dict.fromkeys(r for r in reasons if r))
     return ""
 
 
-def _takes(action: str, scope: Scope, spec: StatementSpec) -> bool:
-    """Whether ``action`` takes ``scope`` (non-EC2 actions take their statement's scopes)."""
-    return scope in EC2_ACTION_RESOURCE_TYPES.get(action, frozenset(spec.scopes))
+def _takes(action: str, resource_type: ResourceType, spec: StatementSpec) -> bool:
+    """Whether ``action`` takes ``resource_type`` (non-EC2 actions take their statement's resource_types)."""
+    return resource_type in EC2_ACTION_RESOURCE_TYPES.get(action, frozenset(spec.resource_types))
 
 
 def run(verbose: bool) -> int:

@@ -19,7 +19,11 @@ import pytest
 from aws_cdk.assertions import Template
 
 import app as example_app
-from restore_permissions import RestorePermissions
+from restore_permissions import (
+    PolicyProfile,
+    RestorePermissions,
+)
+from restore_permissions.policy import PolicyOptions
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -90,6 +94,13 @@ class Synthesized:
             for logical_id, resource in self.template_json["Resources"].items()
             if resource["Type"] == resource_type
         }
+
+
+def profile_of(**options: Any) -> PolicyOptions:
+    """The profile for old-style option keywords: ``profile`` picks the factory, the rest are its options."""
+    if options.pop("profile", PolicyProfile.LEAST_PRIVILEGE) is PolicyProfile.KB1025:
+        return PolicyProfile.kb1025(**options)
+    return PolicyProfile.least_privilege(**options)
 
 
 def new_app(**context: Any) -> cdk.App:

@@ -6,19 +6,27 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Annotations, Match
 
-from restore_permissions import AccessKeySlot, RestorePermissions
+from restore_permissions import (
+    AccessKeySlot,
+    RestoreIdentity,
+    RestorePermissions,
+    RestorePermissionsError,
+    SecretEncryption,
+)
 
 from .conftest import Synthesized, new_app, synthesize_stack
 
 A, B = AccessKeySlot.A, AccessKeySlot.B
 
 
-def keys(**props: Any) -> Synthesized:
+def keys(**user: Any) -> Synthesized:
+    """A stack with one RestorePermissions whose user has ``user``'s options."""
     return synthesize_stack(
-        lambda stack: RestorePermissions(stack, "Restore", bucket="my-backups", **props)
+        lambda stack: RestorePermissions(
+            stack, "Restore", bucket="my-backups", identity=RestoreIdentity.user(**user)
+        )
     )
 
 
@@ -27,7 +35,7 @@ def of_type(synth: Synthesized, kind: str) -> dict[str, Any]:
 
 
 def test_rotation_with_overlap_keeps_the_old_key_until_a_later_deploy() -> None:
-    one, both, only_b = keys(), keys(access_key_slots=[A, B]), keys(access_key_slots=[B])
+    one, both, only_b = keys(), keys(access_keys=[A, B]), keys(access_keys=[B])
     key_ids = {
         name: set(of_type(s, "AWS::IAM::AccessKey"))
         for name, s in [("one", one), ("both", both), ("only_b", only_b)]
@@ -66,47 +74,56 @@ def test_a_serial_warns_that_it_cuts_off_the_tool() -> None:
 
 
 @pytest.mark.parametrize(
-    ("props", "message"),
+    ("user", "message"),
     [
         (
-            {"access_key_slots": [A, B], "access_key_serial": 2},
-            "access_key_serial=2 is invalid with both access key slots: replacing a key creates "
-            "the new one before deleting the old, and IAM allows two keys per user. Rotate by "
-            "removing the old slot instead",
+            {"access_keys": [A, B], "access_key_serial": 2},
+            "Test/Restore: access_key_serial=2 is invalid with both access key slots: replacing a "
+            "key creates the new one before deleting the old, and IAM allows two keys per user. "
+            "Rotate by removing the old slot instead",
         ),
         (
-            {"access_key_slots": []},
-            "access_key_slots=[] is invalid: pass create_access_key=False for a user without keys",
+            {"access_keys": [B], "access_key_serial": 2},
+            "Test/Restore: access_key_serial=2 needs slot A's access key: it replaces that key; "
+            "pass access_keys=[AccessKeySlot.A]",
         ),
         (
-            {"access_key_slots": ["a"]},
-            "access_key_slots=['a'] is invalid: pass a list of AccessKeySlot, for example "
-            "[AccessKeySlot.A, AccessKeySlot.B]",
+            {"access_keys": ["a"]},
+            "Test/Restore: access_keys=['a'] is invalid: pass a list of AccessKeySlot, for example "
+            "[AccessKeySlot.A, AccessKeySlot.B], or [] for none",
         ),
         (
-            {"access_key_slots": [B], "create_access_key": False},
-            "access_key_slots=[<AccessKeySlot.B: 'b'>] needs an access key: it is only valid with "
-            "principal_type=PrincipalType.USER and create_access_key=True",
-        ),
-        (
-            {"aws_managed_secret_key": True, "secret_encryption_key": "KEY"},
-            "aws_managed_secret_key=True and secret_encryption_key exclude each other: pass one",
+            {"access_key_serial": -1},
+            "Test/Restore: access_key_serial=-1 is invalid: it must be an int >= 0",
         ),
     ],
 )
-def test_bad_key_props(props: dict[str, Any], message: str) -> None:
+def test_bad_key_values(user: dict[str, Any], message: str) -> None:
     stack = cdk.Stack(new_app(), "Test")
-    if props.get("secret_encryption_key") == "KEY":
-        props["secret_encryption_key"] = kms.Key(stack, "K", enable_key_rotation=True)
-    with pytest.raises(ValueError) as error:
-        RestorePermissions(stack, "Restore", bucket="my-backups", **props)
+    with pytest.raises(RestorePermissionsError) as error:
+        RestorePermissions(
+            stack, "Restore", bucket="my-backups", identity=RestoreIdentity.user(**user)
+        )
     assert str(error.value) == message
+    assert error.value.path == "Test/Restore"
+    assert isinstance(error.value, ValueError)
+
+
+def test_no_access_key() -> None:
+    synth = keys(access_keys=[])
+    assert of_type(synth, "AWS::IAM::AccessKey") == {}
+    assert of_type(synth, "AWS::KMS::Key") == {}
 
 
 def test_secrets_use_one_customer_managed_key_per_stack() -> None:
     def build(stack: cdk.Stack) -> None:
         RestorePermissions(stack, "CustomerA", bucket="a-backups")
-        RestorePermissions(stack, "CustomerB", bucket="b-backups", access_key_slots=[A, B])
+        RestorePermissions(
+            stack,
+            "CustomerB",
+            bucket="b-backups",
+            identity=RestoreIdentity.user(access_keys=[A, B]),
+        )
 
     synth = synthesize_stack(build)
     (key_id,) = of_type(synth, "AWS::KMS::Key")
@@ -120,7 +137,7 @@ def test_secrets_use_one_customer_managed_key_per_stack() -> None:
 
 
 def test_the_aws_managed_key_is_a_documented_choice() -> None:
-    synth = keys(aws_managed_secret_key=True)
+    synth = keys(secret_encryption=SecretEncryption.aws_managed_key())
     assert of_type(synth, "AWS::KMS::Key") == {}
     (secret,) = of_type(synth, "AWS::SecretsManager::Secret").values()
     assert "KmsKeyId" not in secret["Properties"]

@@ -16,7 +16,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match
 
-from restore_permissions import PrincipalType, RestorePermissions, VmImportRole
+from restore_permissions import (
+    RestoreIdentity,
+    RestorePermissions,
+    SecretEncryption,
+    VmImportMode,
+)
 from restore_permissions.policy import iam_size
 
 from .conftest import PSEUDO, Synthesized, actions_of, resolve_cfn, synthesize_stack
@@ -206,9 +211,8 @@ def test_role_without_external_id_has_no_condition() -> None:
             stack,
             "Restore",
             bucket="my-backups",
-            principal_type=PrincipalType.ROLE,
-            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-            vm_import_role=VmImportRole.NONE,
+            vm_import=VmImportMode.NONE,
+            identity=RestoreIdentity.role(assumed_by=iam.ServicePrincipal("ec2.amazonaws.com")),
         )
 
     synth = synthesize_stack(build)
@@ -360,7 +364,7 @@ def test_bucket_created_in_the_stack_is_referenced_by_its_arn() -> None:
 def test_grants_land_in_the_managed_policy_not_inline() -> None:
     def build(stack: cdk.Stack) -> None:
         restore = RestorePermissions(
-            stack, "Restore", bucket="my-backups", vm_import_role=VmImportRole.NONE
+            stack, "Restore", bucket="my-backups", vm_import=VmImportMode.NONE
         )
         s3.Bucket.from_bucket_name(stack, "Reports", "my-reports").grant_read(restore)
 
@@ -379,7 +383,12 @@ def test_access_key_serial_and_secret_key() -> None:
     def build(stack: cdk.Stack) -> None:
         key = kms.Key(stack, "SecretKey", enable_key_rotation=True)
         RestorePermissions(
-            stack, "Restore", bucket="my-backups", access_key_serial=3, secret_encryption_key=key
+            stack,
+            "Restore",
+            bucket="my-backups",
+            identity=RestoreIdentity.user(
+                access_key_serial=3, secret_encryption=SecretEncryption.customer_key(key)
+            ),
         )
 
     synth = synthesize_stack(build)
@@ -393,7 +402,10 @@ def test_access_key_serial_and_secret_key() -> None:
 def test_principal_name() -> None:
     synth = synthesize_stack(
         lambda stack: RestorePermissions(
-            stack, "Restore", bucket="my-backups", principal_name="cloudberry-restore"
+            stack,
+            "Restore",
+            bucket="my-backups",
+            identity=RestoreIdentity.user(name="cloudberry-restore"),
         )
     )
     synth.template.has_resource_properties("AWS::IAM::User", {"UserName": "cloudberry-restore"})
@@ -407,8 +419,7 @@ def test_attributes() -> None:
         stack,
         "Role",
         bucket="my-backups",
-        principal_type=PrincipalType.ROLE,
-        assumed_by=iam.AccountRootPrincipal(),
+        identity=RestoreIdentity.role(assumed_by=iam.AccountRootPrincipal()),
     )
     assert isinstance(user_mode.user, iam.User) and user_mode.role is None
     assert isinstance(user_mode.group, iam.Group)

@@ -18,9 +18,9 @@ from policy_sentry.querying.actions import get_action_data, get_actions_for_serv
 
 from restore_permissions.policy import (
     EC2_ACTION_RESOURCE_TYPES,
-    Arns,
     PolicyOptions,
     PolicyProfile,
+    PolicyTargets,
     identity_policy,
     vm_import_role_policy,
 )
@@ -51,10 +51,13 @@ def every_combination() -> Iterator[tuple[PolicyOptions, bool]]:
 
 def documents() -> Iterator[dict[str, Any]]:
     for options, kms in every_combination():
-        yield identity_policy(options, Arns.for_buckets(["b-1"], kms_key_arns=[KEY] if kms else []))
+        yield identity_policy(
+            options, PolicyTargets.for_buckets(["b-1"], kms_key_arns=[KEY] if kms else [])
+        )
     for existing, kms in itertools.product([False, True], [False, True]):
         yield vm_import_role_policy(
-            Arns.for_buckets(["b-1"], kms_key_arns=[KEY] if kms else []), existing_role=existing
+            PolicyTargets.for_buckets(["b-1"], kms_key_arns=[KEY] if kms else []),
+            existing_role=existing,
         )
 
 
@@ -131,7 +134,7 @@ def test_least_privilege_puts_nothing_on_any_resource_that_iam_can_scope(
     options: PolicyOptions, kms: bool
 ) -> None:
     document = identity_policy(
-        options, Arns.for_buckets(["b-1"], kms_key_arns=[KEY] if kms else [])
+        options, PolicyTargets.for_buckets(["b-1"], kms_key_arns=[KEY] if kms else [])
     )
     on_any = [
         action
@@ -156,5 +159,5 @@ def test_catalogued_ec2_resource_types_match_the_dataset(action: str) -> None:
         for arn in resource_arn_formats(action)
         if arn.startswith("arn:")
     }
-    ours = {scope.value for scope in EC2_ACTION_RESOURCE_TYPES[action]}
+    ours = {resource_type.value for resource_type in EC2_ACTION_RESOURCE_TYPES[action]}
     assert ours <= dataset_types, ours - dataset_types

@@ -40,7 +40,8 @@ CDK_CLI = ROOT / "node_modules" / ".bin" / "cdk"
         ),
         (
             {"bucket_name": "My_Bucket"},
-            "bucket='My_Bucket' is not a valid S3 bucket name: it contains 'B', 'M', '_'; only "
+            "RestorePermissions/Restore: bucket='My_Bucket' is not a valid S3 bucket name: it "
+            "contains 'B', 'M', '_'; only "
             "lowercase letters, digits, '.' and '-' are allowed. If this is a legacy bucket created "
             "in us-east-1 before 1 March 2018 (uppercase letters, underscores, up to 255 characters), "
             "pass legacy_bucket_name=True.",

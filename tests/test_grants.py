@@ -18,7 +18,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from restore_permissions import PrincipalType, RestorePermissions, VmImportRole
+from restore_permissions import (
+    PrincipalType,
+    RestoreIdentity,
+    RestorePermissions,
+    VmImportMode,
+)
 
 from .conftest import new_app
 
@@ -35,12 +40,11 @@ def restore(stack: cdk.Stack, mode: PrincipalType) -> RestorePermissions:
         stack,
         "R",
         bucket="my-backups",
-        principal_type=mode,
-        principal_name=NAME,
-        assumed_by=iam.AccountPrincipal("111122223333") if mode is PrincipalType.ROLE else None,
+        vm_import=VmImportMode.NONE,
+        identity=RestoreIdentity.role(assumed_by=iam.AccountPrincipal("111122223333"), name=NAME)
+        if mode is PrincipalType.ROLE
         # No key: its secret's KMS key would add a key policy iam.User does not have.
-        create_access_key=False if mode is PrincipalType.USER else None,
-        vm_import_role=VmImportRole.NONE,
+        else RestoreIdentity.user(name=NAME, access_keys=[]),
     )
 
 

@@ -38,10 +38,10 @@ from moto.core import set_initial_no_auth_action_count
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from restore_permissions import (
-    PrincipalType,
+    RestoreIdentity,
     RestorePermissions,
     VmImportAccountRole,
-    VmImportRole,
+    VmImportMode,
 )
 
 from .conftest import BUCKET, PSEUDO, Synthesized, new_app, resolve_cfn, synthesize_stack
@@ -451,10 +451,11 @@ def role_stack(stack: cdk.Stack) -> None:
         stack,
         "Restore",
         bucket=BUCKET,
-        principal_type=PrincipalType.ROLE,
-        assumed_by=iam.ArnPrincipal(f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:user/{AGENT}"),
-        external_id=EXTERNAL_ID,
-        vm_import_role=VmImportRole.NONE,
+        vm_import=VmImportMode.NONE,
+        identity=RestoreIdentity.role(
+            assumed_by=iam.ArnPrincipal(f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:user/{AGENT}"),
+            external_id=EXTERNAL_ID,
+        ),
     )
 
 
@@ -607,7 +608,7 @@ def customer_app(customers: Mapping[str, list[str]]) -> dict[str, dict[str, Any]
     role = VmImportAccountRole(cdk.Stack(app, "Account", env=env), "VmImport")
     for name, buckets in customers.items():
         RestorePermissions(
-            cdk.Stack(app, name, env=env), "Restore", buckets=buckets, vm_import_role=role
+            cdk.Stack(app, name, env=env), "Restore", buckets=buckets, vm_import=role
         )
     return {s.stack_name: s.template for s in app.synth().stacks}
 

@@ -19,7 +19,12 @@ from cdk_nag import (
     PCIDSS321Checks,
 )
 
-from restore_permissions import RestorePermissions, nag
+from restore_permissions import (
+    RestoreIdentity,
+    RestorePermissions,
+    SecretEncryption,
+    nag,
+)
 
 from .conftest import EXAMPLE_VARIANTS, Synthesized, new_app, synthesize, synthesize_stack
 
@@ -240,7 +245,10 @@ def test_the_aws_managed_secret_key_is_acknowledged_and_the_default_is_not(
 ) -> None:
     synthesize_stack(
         lambda stack: RestorePermissions(
-            stack, "Restore", bucket="my-backups", aws_managed_secret_key=True
+            stack,
+            "Restore",
+            bucket="my-backups",
+            identity=RestoreIdentity.user(secret_encryption=SecretEncryption.aws_managed_key()),
         )
     )
     secret = "Test/Restore/AccessKeySecret"

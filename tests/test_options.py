@@ -13,9 +13,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
 
-from restore_permissions import PolicyProfile, RestorePermissions, VmImportRole
+from restore_permissions import (
+    PolicyProfile,
+    RestorePermissions,
+    VmImportMode,
+)
 
-from .conftest import PSEUDO, Synthesized, new_app, synthesize, synthesize_stack
+from .conftest import PSEUDO, Synthesized, new_app, profile_of, synthesize, synthesize_stack
 
 KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
@@ -34,7 +38,7 @@ def by_sid(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_kb1025_reports_its_corrections_as_a_warning() -> None:
     synth = synthesize_stack(
         lambda stack: RestorePermissions(
-            stack, "Restore", bucket="my-backups", profile=PolicyProfile.KB1025
+            stack, "Restore", bucket="my-backups", profile=PolicyProfile.kb1025()
         )
     )
     Annotations.from_stack(synth.stack).has_warning(
@@ -88,7 +92,10 @@ def test_no_key_no_kms_statement(examples: dict[str, Synthesized]) -> None:
 def test_one_region_goes_into_arns_and_condition() -> None:
     synth = synthesize_stack(
         lambda stack: RestorePermissions(
-            stack, "Restore", bucket="my-backups", allowed_regions=["eu-west-1"]
+            stack,
+            "Restore",
+            bucket="my-backups",
+            profile=PolicyProfile.least_privilege(allowed_regions=["eu-west-1"]),
         )
     )
     launch = by_sid(policies(synth)["identity"])["Ec2Launch"]
@@ -100,7 +107,12 @@ def test_one_region_goes_into_arns_and_condition() -> None:
 def test_deploy_time_regions_are_not_checked_at_synth() -> None:
     def build(stack: cdk.Stack) -> None:
         region = cdk.CfnParameter(stack, "RestoreRegion").value_as_string
-        RestorePermissions(stack, "Restore", bucket="my-backups", allowed_regions=[region])
+        RestorePermissions(
+            stack,
+            "Restore",
+            bucket="my-backups",
+            profile=PolicyProfile.least_privilege(allowed_regions=[region]),
+        )
 
     synth = synthesize_stack(build)
     resolved = synth.policy_document(refs={**PSEUDO, "RestoreRegion": "eu-west-1"})
@@ -126,11 +138,6 @@ def test_deploy_time_regions_are_not_checked_at_synth() -> None:
             "(for example 'us-east-1', 'eu-central-1', 'cn-north-1', 'us-gov-west-1')",
         ),
         (
-            {"profile": PolicyProfile.KB1025, "email_notifications": True},
-            "email_notifications is only valid with PolicyProfile.LEAST_PRIVILEGE: "
-            "PolicyProfile.KB1025 grants exactly what the vendor article grants",
-        ),
-        (
             {"instance_tag": ("aws:created-by", "x")},
             "instance_tag key 'aws:created-by' is invalid: tag keys are 1 to 128 characters of letters, "
             "digits, spaces and _.:/=+-@, and may not start with 'aws:'",
@@ -138,9 +145,10 @@ def test_deploy_time_regions_are_not_checked_at_synth() -> None:
     ],
 )
 def test_bad_options(props: dict[str, Any], message: str) -> None:
+    # Options are values of the profile: the factory refuses them, before any construct.
     stack = cdk.Stack(new_app(), "Test")
     with pytest.raises(ValueError) as error:
-        RestorePermissions(stack, "Restore", bucket="my-backups", **props)
+        RestorePermissions(stack, "Restore", bucket="my-backups", profile=profile_of(**props))
     assert str(error.value) == message
     assert stack.node.try_find_child("Restore") is None
 
@@ -182,8 +190,8 @@ def every_combination_app() -> cdk.App:
             "Restore",
             bucket="my-backups",
             encryption_key=key,
-            vm_import_role=VmImportRole.CREATE if index % 2 else VmImportRole.USE_EXISTING,
-            **props,
+            vm_import=VmImportMode.CREATE if index % 2 else VmImportMode.USE_EXISTING,
+            profile=profile_of(**props),
         )
     synthesize(app, stack)
     return app

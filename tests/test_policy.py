@@ -15,10 +15,10 @@ from restore_permissions.policy import (
     KB1025_PUBLISHED_ACTIONS,
     REASONS,
     VM_IMPORT_ROLE_REASONS,
-    Arns,
     PolicyOptions,
     PolicyProfile,
-    Scope,
+    PolicyTargets,
+    ResourceType,
     StatementSpec,
     iam_size,
     identity_policy,
@@ -69,7 +69,7 @@ def render(options: PolicyOptions, *, kms: bool = False, **arns: Any) -> dict[st
     arns.setdefault("account", ACCOUNT)
     return identity_policy(
         options,
-        Arns.for_buckets(
+        PolicyTargets.for_buckets(
             ["my-backups"],
             kms_key_arns=[KEY] if kms else [],
             regions=options.allowed_regions,
@@ -207,7 +207,7 @@ def test_several_regions_go_into_the_condition() -> None:
 
 
 def test_without_account_the_policy_variable_is_used() -> None:
-    document = identity_policy(PolicyOptions(), Arns.for_buckets(["my-backups"]))
+    document = identity_policy(PolicyOptions(), PolicyTargets.for_buckets(["my-backups"]))
     assert (
         "arn:aws:ec2:*:${aws:PrincipalAccount}:instance/*"
         in statement(document, "Ec2Launch")["Resource"]
@@ -326,7 +326,7 @@ def test_kms_actions_on_the_key_only_through_s3_and_ebs(profile: PolicyProfile) 
     assert identity_kms == EBS_ENCRYPTION_CALLER_KMS_ACTIONS | {"kms:GenerateDataKey"}
     assert "kms:Encrypt" not in identity_kms
     role = vm_import_role_policy(
-        Arns.for_buckets(["my-backups"], account=ACCOUNT, kms_key_arns=[KEY])
+        PolicyTargets.for_buckets(["my-backups"], account=ACCOUNT, kms_key_arns=[KEY])
     )
     assert statement(role, "BackupKey") == {
         "Sid": "BackupKey",
@@ -339,7 +339,7 @@ def test_kms_actions_on_the_key_only_through_s3_and_ebs(profile: PolicyProfile) 
 def test_kms_via_service_follows_the_partition() -> None:
     document = identity_policy(
         PolicyOptions(),
-        Arns.for_buckets(["b-1"], partition="aws-cn", account=ACCOUNT, kms_key_arns=[KEY]),
+        PolicyTargets.for_buckets(["b-1"], partition="aws-cn", account=ACCOUNT, kms_key_arns=[KEY]),
     )
     assert statement(document, "BackupKeyViaS3")["Condition"] == {
         "StringLike": {"kms:ViaService": "s3.*.amazonaws.com.cn"}
@@ -357,7 +357,7 @@ def test_kb1025_keeps_allowed_regions_on_its_ec2_statement() -> None:
 
 
 def test_vm_import_role_policy_and_trust_follow_the_aws_guide() -> None:
-    role = vm_import_role_policy(Arns.for_buckets(["my-backups"], account=ACCOUNT))
+    role = vm_import_role_policy(PolicyTargets.for_buckets(["my-backups"], account=ACCOUNT))
     assert [(s["Sid"], s["Action"], s["Resource"]) for s in role["Statement"]] == [
         ("Ec2Describe", "ec2:Describe*", "*"),
         (
@@ -369,7 +369,7 @@ def test_vm_import_role_policy_and_trust_follow_the_aws_guide() -> None:
         ("BackupObjects", "s3:GetObject", "arn:aws:s3:::my-backups/*"),
     ]
     existing = vm_import_role_policy(
-        Arns.for_buckets(["my-backups"], account=ACCOUNT), existing_role=True
+        PolicyTargets.for_buckets(["my-backups"], account=ACCOUNT), existing_role=True
     )
     assert [s["Sid"] for s in existing["Statement"]] == ["BackupBucket", "BackupObjects"]
     assert vm_import_trust_policy("aws", ACCOUNT)["Statement"] == [
@@ -395,7 +395,8 @@ def test_every_reason_is_one_line(reasons: dict[str, Any]) -> None:
 def test_an_action_without_a_reason_cannot_be_rendered() -> None:
     with pytest.raises(KeyError, match="ec2:DeleteVpc"):
         render_statements(
-            [StatementSpec("X", ("ec2:DeleteVpc",), (Scope.ANY,))], Arns.for_buckets(["b-1"])
+            [StatementSpec("X", ("ec2:DeleteVpc",), (ResourceType.ANY,))],
+            PolicyTargets.for_buckets(["b-1"]),
         )
 
 
@@ -443,7 +444,7 @@ def largest(regions: list[str]) -> dict[str, Any]:
     )
     return identity_policy(
         options,
-        Arns.for_buckets(
+        PolicyTargets.for_buckets(
             ["b" * 63], partition="aws-us-gov", account=ACCOUNT, kms_key_arns=[KEY], regions=regions
         ),
     )

@@ -7,10 +7,14 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from restore_permissions import PrincipalType, RestorePermissions, VmImportRole
+from restore_permissions import (
+    RestoreIdentity,
+    RestorePermissions,
+    RestorePermissionsError,
+    VmImportMode,
+)
 
 from .conftest import new_app, synthesize
 
@@ -18,10 +22,7 @@ LEGACY_HINT = (
     " If this is a legacy bucket created in us-east-1 before 1 March 2018 (uppercase letters, "
     "underscores, up to 255 characters), pass legacy_bucket_name=True."
 )
-ROLE_PROPS: dict[str, Any] = {
-    "principal_type": PrincipalType.ROLE,
-    "assumed_by": iam.AccountPrincipal("111122223333"),
-}
+ACCOUNT = iam.AccountPrincipal("111122223333")
 
 
 def new_stack() -> cdk.Stack:
@@ -35,9 +36,11 @@ def build(stack: cdk.Stack | None = None, **props: Any) -> RestorePermissions:
 
 def raises(message: str, **props: Any) -> None:
     stack = new_stack()
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(RestorePermissionsError) as error:
         build(stack, **props)
-    assert str(error.value) == message
+    # The construct's path first: in an app of many customers, it names the wrong one.
+    assert str(error.value) == f"Test/Restore: {message}"
+    assert error.value.path == "Test/Restore" and error.value.reason == message
     # Nothing half-built is left in the tree.
     assert stack.node.try_find_child("Restore") is None
 
@@ -98,7 +101,8 @@ def test_bad_name_of_an_imported_bucket_is_reported_as_bucket_name() -> None:
     with pytest.raises(ValueError) as error:
         build(stack, bucket=bucket)
     assert str(error.value) == (
-        "bucket.bucket_name='xn--abc' is not a valid S3 bucket name: the prefix 'xn--' is reserved."
+        "Test/Restore: bucket.bucket_name='xn--abc' is not a valid S3 bucket name: the prefix "
+        "'xn--' is reserved."
     )
 
 
@@ -144,59 +148,24 @@ def test_bucket_of_the_wrong_type() -> None:
     raises("bucket=42 is invalid: pass an aws_s3.IBucket or a bucket name (str)", bucket=42)
 
 
-@pytest.mark.parametrize("prop", ["assumed_by", "external_id"])
-def test_role_only_props_with_user(prop: str) -> None:
-    value = iam.AccountPrincipal("111122223333") if prop == "assumed_by" else "restore-4f1c9a"
+def test_role_without_a_principal() -> None:
     raises(
-        f"{prop} is only valid with principal_type=PrincipalType.ROLE "
-        "(got principal_type=PrincipalType.USER): a user signs in with access keys",
-        **{prop: value},
-    )
-
-
-def test_role_without_assumed_by() -> None:
-    raises(
-        "assumed_by is required with principal_type=PrincipalType.ROLE: pass the principal "
-        "that assumes the role, for example iam.AccountPrincipal('111122223333')",
-        principal_type=PrincipalType.ROLE,
-    )
-
-
-def test_access_key_with_role() -> None:
-    raises(
-        "create_access_key=True is only valid with principal_type=PrincipalType.USER: "
-        "a role has no access keys; the backup tool assumes it instead",
-        create_access_key=True,
-        **ROLE_PROPS,
+        "assumed_by='111122223333' is invalid: pass an iam.IPrincipal, for example "
+        "iam.AccountPrincipal('111122223333')",
+        identity=RestoreIdentity.role(assumed_by="111122223333"),  # type: ignore[arg-type]
     )
 
 
 @pytest.mark.parametrize(
-    ("props", "message"),
+    ("serial", "message"),
     [
-        (
-            {"access_key_serial": 1, "create_access_key": False},
-            "access_key_serial=1 needs an access key: it is only valid with "
-            "principal_type=PrincipalType.USER and create_access_key=True",
-        ),
-        ({"access_key_serial": -1}, "access_key_serial=-1 is invalid: it must be an int >= 0"),
-        ({"access_key_serial": True}, "access_key_serial=True is invalid: it must be an int >= 0"),
-        ({"access_key_serial": "2"}, "access_key_serial='2' is invalid: it must be an int >= 0"),
+        (-1, "access_key_serial=-1 is invalid: it must be an int >= 0"),
+        (True, "access_key_serial=True is invalid: it must be an int >= 0"),
+        ("2", "access_key_serial='2' is invalid: it must be an int >= 0"),
     ],
 )
-def test_bad_access_key_serial(props: dict[str, Any], message: str) -> None:
-    raises(message, **props)
-
-
-def test_secret_key_without_access_key() -> None:
-    stack = new_stack()
-    key = kms.Key(stack, "Key")
-    with pytest.raises(ValueError) as error:
-        build(stack, secret_encryption_key=key, create_access_key=False)
-    assert str(error.value) == (
-        "secret_encryption_key is only valid when the construct creates an access key "
-        "(principal_type=PrincipalType.USER with create_access_key=True)"
-    )
+def test_bad_access_key_serial(serial: Any, message: str) -> None:
+    raises(message, identity=RestoreIdentity.user(access_key_serial=serial))
 
 
 @pytest.mark.parametrize("external_id", ["x", "has space", "a" * 1225])
@@ -204,39 +173,50 @@ def test_bad_external_id(external_id: str) -> None:
     raises(
         f"external_id={external_id!r} is invalid: it must be 2 to 1224 characters of "
         "letters, digits and +=,.@:/_-",
-        external_id=external_id,
-        **ROLE_PROPS,
+        identity=RestoreIdentity.role(assumed_by=ACCOUNT, external_id=external_id),
     )
 
 
 @pytest.mark.parametrize("name", ["", "has space", "a" * 65, "caf\u00e9"])
-def test_bad_principal_name(name: str) -> None:
+@pytest.mark.parametrize("kind", ["user", "role"])
+def test_bad_principal_name(name: str, kind: str) -> None:
+    identity = (
+        RestoreIdentity.user(name=name)
+        if kind == "user"
+        else RestoreIdentity.role(assumed_by=ACCOUNT, name=name)
+    )
     raises(
-        f"principal_name={name!r} is invalid: IAM user and role names are "
+        f"name={name!r} is invalid: IAM user and role names are "
         "1 to 64 characters of letters, digits and +=,.@_-",
-        principal_name=name,
+        identity=identity,
     )
 
 
-def test_enums_are_required() -> None:
+def test_the_factories_types_are_required() -> None:
     raises(
-        "principal_type='user' is invalid: use PrincipalType.USER or PrincipalType.ROLE",
-        principal_type="user",
+        "identity='user' is invalid: use RestoreIdentity.user(...) or "
+        "RestoreIdentity.role(assumed_by=...)",
+        identity="user",
     )
     raises(
-        "vm_import_role='create' is invalid: use VmImportRole.CREATE, "
-        "VmImportRole.USE_EXISTING, VmImportRole.NONE or a VmImportAccountRole",
-        vm_import_role="create",
+        "profile='kb1025' is invalid: use PolicyProfile.least_privilege(...) or "
+        "PolicyProfile.kb1025(...)",
+        profile="kb1025",
+    )
+    raises(
+        "vm_import='create' is invalid: use VmImportMode.CREATE, "
+        "VmImportMode.USE_EXISTING, VmImportMode.NONE or a VmImportAccountRole",
+        vm_import="create",
     )
 
 
 def test_mixing_create_and_use_existing_in_one_stack() -> None:
     stack = new_stack()
-    RestorePermissions(stack, "A", bucket="bucket-a", vm_import_role=VmImportRole.CREATE)
+    RestorePermissions(stack, "A", bucket="bucket-a", vm_import=VmImportMode.CREATE)
     with pytest.raises(ValueError) as error:
-        RestorePermissions(stack, "B", bucket="bucket-b", vm_import_role=VmImportRole.USE_EXISTING)
+        RestorePermissions(stack, "B", bucket="bucket-b", vm_import=VmImportMode.USE_EXISTING)
     assert str(error.value) == (
-        "vm_import_role=VmImportRole.USE_EXISTING conflicts with vm_import_role=VmImportRole.CREATE "
+        "Test/B: vm_import=VmImportMode.USE_EXISTING conflicts with vm_import=VmImportMode.CREATE "
         "used by another RestorePermissions in stack 'Test': the stack has one 'vmimport' role, "
         "so all of its RestorePermissions must use the same mode"
     )
@@ -244,6 +224,6 @@ def test_mixing_create_and_use_existing_in_one_stack() -> None:
 
 def test_none_mixes_with_either_mode() -> None:
     stack = new_stack()
-    RestorePermissions(stack, "A", bucket="bucket-a", vm_import_role=VmImportRole.NONE)
-    RestorePermissions(stack, "B", bucket="bucket-b", vm_import_role=VmImportRole.USE_EXISTING)
-    RestorePermissions(stack, "C", bucket="bucket-c", vm_import_role=VmImportRole.NONE)
+    RestorePermissions(stack, "A", bucket="bucket-a", vm_import=VmImportMode.NONE)
+    RestorePermissions(stack, "B", bucket="bucket-b", vm_import=VmImportMode.USE_EXISTING)
+    RestorePermissions(stack, "C", bucket="bucket-c", vm_import=VmImportMode.NONE)

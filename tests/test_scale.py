@@ -12,7 +12,11 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, 
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from restore_permissions import PrincipalType, RestorePermissions, VmImportRole
+from restore_permissions import (
+    RestoreIdentity,
+    RestorePermissions,
+    VmImportMode,
+)
 from restore_permissions.policy import iam_size
 
 from .conftest import PSEUDO, Synthesized, new_app, resolve_cfn, synthesize, synthesize_stack
@@ -95,7 +99,7 @@ def test_bad_bucket_lists_and_limits(props: dict[str, Any], message: str) -> Non
     stack = cdk.Stack(new_app(), "Test")
     with pytest.raises(ValueError) as error:
         RestorePermissions(stack, "Restore", **props)
-    assert str(error.value) == message
+    assert str(error.value) == f"Test/Restore: {message}"
     assert stack.node.try_find_child("Restore") is None
 
 
@@ -241,10 +245,11 @@ def test_role_mode_fits_100_customers_in_one_stack() -> None:
                 stack,
                 f"Customer{i}",
                 bucket=f"customer-{i}-backups",
-                principal_type=PrincipalType.ROLE,
-                assumed_by=cdk.aws_iam.AccountPrincipal("111122223333"),
-                external_id=f"customer-{i}",
                 create_outputs=False,
+                identity=RestoreIdentity.role(
+                    assumed_by=cdk.aws_iam.AccountPrincipal("111122223333"),
+                    external_id=f"customer-{i}",
+                ),
             )
 
     synth = synthesize_stack(build)
@@ -287,7 +292,7 @@ def test_env_agnostic_stacks_that_both_create_vmimport_get_a_warning() -> None:
     app = new_app()
     first, second = cdk.Stack(app, "CustomersA"), cdk.Stack(app, "CustomersB")
     RestorePermissions(first, "Restore", bucket="a-backups")
-    RestorePermissions(second, "Restore", bucket="b-backups", vm_import_role=VmImportRole.CREATE)
+    RestorePermissions(second, "Restore", bucket="b-backups", vm_import=VmImportMode.CREATE)
     synthesize(app, second)
     Annotations.from_stack(second).has_warning(
         "/CustomersB",
@@ -304,8 +309,7 @@ def test_role_mode_split_policies_are_all_attached_to_the_role() -> None:
             stack,
             "Restore",
             buckets=names(300),
-            principal_type=PrincipalType.ROLE,
-            assumed_by=cdk.aws_iam.AccountPrincipal("111122223333"),
+            identity=RestoreIdentity.role(assumed_by=cdk.aws_iam.AccountPrincipal("111122223333")),
         )
     )
     (role,) = [

@@ -22,21 +22,24 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from restore_permissions import PrincipalType, RestorePermissions
+from restore_permissions import (
+    RestoreIdentity,
+    RestorePermissions,
+)
 
-from .conftest import PSEUDO, new_app, resolve_cfn
+from .conftest import PSEUDO, new_app, profile_of, resolve_cfn
 
 Template = dict[str, Any]
-Grant = tuple[str, str, str]
+Permission = tuple[str, str, str]
 
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def policy_grants(template: Template, owner: Callable[[str], bool]) -> dict[str, set[Grant]]:
+def policy_grants(template: Template, owner: Callable[[str], bool]) -> dict[str, set[Permission]]:
     """(action, resource, condition) triples of each managed policy whose logical id ``owner`` accepts."""
-    found: dict[str, set[Grant]] = {}
+    found: dict[str, set[Permission]] = {}
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] != "AWS::IAM::ManagedPolicy" or not owner(logical_id):
             continue
@@ -113,10 +116,11 @@ def synth(**props: Any) -> Template:
     buckets = props.pop("buckets")
     role = props.pop("role", False)
     if role:
-        props |= {
-            "principal_type": PrincipalType.ROLE,
-            "assumed_by": cdk.aws_iam.AccountPrincipal("111122223333"),
-        }
+        props["identity"] = RestoreIdentity.role(
+            assumed_by=cdk.aws_iam.AccountPrincipal("111122223333")
+        )
+    if "instance_tag" in props:
+        props["profile"] = profile_of(instance_tag=props.pop("instance_tag"))
     RestorePermissions(stack, "Restore", buckets=buckets, create_outputs=False, **props)
     return app.synth().get_stack_by_name("Test").template
 

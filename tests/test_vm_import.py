@@ -17,7 +17,11 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from restore_permissions import RestorePermissions, VmImportAccountRole, VmImportRole
+from restore_permissions import (
+    RestorePermissions,
+    VmImportAccountRole,
+    VmImportMode,
+)
 
 from .conftest import new_app
 
@@ -33,7 +37,7 @@ def account_app(customers: list[str]) -> tuple[cdk.App, dict[str, Any], dict[str
     for name in customers:
         stacks[name] = cdk.Stack(app, name, env=ENV)
         RestorePermissions(
-            stacks[name], "Restore", bucket=f"{name.lower()}-backups", vm_import_role=role
+            stacks[name], "Restore", bucket=f"{name.lower()}-backups", vm_import=role
         )
     assembly = app.synth()
     return app, {s.stack_name: s.template for s in assembly.stacks}, stacks
@@ -106,8 +110,8 @@ def test_two_customer_stacks_that_create_the_role_in_one_account_are_refused() -
         "CustomerB/Restore: 'CustomerA/VmImportServiceRole' already creates the 'vmimport' role "
         "in account 111122223333, and IAM role names are unique per account. Create the role "
         "once, with a VmImportAccountRole in an account-level stack, and pass it as "
-        "vm_import_role= to every RestorePermissions of that account, so that no customer "
-        "stack owns it (or use VmImportRole.USE_EXISTING)"
+        "vm_import= to every RestorePermissions of that account, so that no customer "
+        "stack owns it (or use VmImportMode.USE_EXISTING)"
     )
 
 
@@ -138,7 +142,7 @@ def test_the_role_quota_is_checked_across_the_app() -> None:
     for index in range(11):
         stack = cdk.Stack(app, f"Customer{index}", env=ENV)
         RestorePermissions(
-            stack, "Restore", bucket=f"c{index}-backups", vm_import_role=VmImportRole.USE_EXISTING
+            stack, "Restore", bucket=f"c{index}-backups", vm_import=VmImportMode.USE_EXISTING
         )
     with pytest.raises(RuntimeError) as error:
         app.synth()
@@ -158,7 +162,7 @@ def test_an_account_role_holds_hundreds_of_customers_within_the_quota() -> None:
             stack,
             "Restore",
             bucket=f"customer-{index:04d}-backups",
-            vm_import_role=role,
+            vm_import=role,
             create_outputs=False,
         )
     app.synth()
@@ -171,7 +175,7 @@ def test_a_bucket_created_in_a_customer_stack_is_refused_by_the_account_role() -
     customer = cdk.Stack(app, "CustomerA", env=ENV)
     bucket = s3.Bucket(customer, "Backups")
     with pytest.raises(ValueError) as error:
-        RestorePermissions(customer, "Restore", bucket=bucket, vm_import_role=role)
+        RestorePermissions(customer, "Restore", bucket=bucket, vm_import=role)
     assert (
         "is created in stack 'CustomerA'; the VmImportAccountRole in stack 'Account' would "
         "depend on that stack and block its deletion" in str(error.value)
@@ -186,18 +190,18 @@ def test_a_bucket_created_in_a_customer_stack_is_refused_by_the_account_role() -
             "Key",
             "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         ),
-        vm_import_role=role,
+        vm_import=role,
     )
     app.synth()
 
 
 def test_an_account_role_can_adopt_a_role_retained_from_a_customer_stack() -> None:
-    # Moving from VmImportRole.CREATE in a customer stack: that stack's role is
+    # Moving from VmImportMode.CREATE in a customer stack: that stack's role is
     # retained, so the account stack attaches to it instead of creating it.
     app = new_app()
     role = VmImportAccountRole(cdk.Stack(app, "Account", env=ENV), "VmImport", role_exists=True)
     RestorePermissions(
-        cdk.Stack(app, "CustomerA", env=ENV), "Restore", bucket="a-backups", vm_import_role=role
+        cdk.Stack(app, "CustomerA", env=ENV), "Restore", bucket="a-backups", vm_import=role
     )
     template = app.synth().get_stack_by_name("Account").template
     assert vmimport_roles(template) == {}

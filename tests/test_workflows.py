@@ -75,7 +75,9 @@ def test_a_missing_grant_fails_the_matrix() -> None:
     def without_cancel(option_set: OptionSet) -> tuple[list, list]:  # type: ignore[type-arg]
         identity = [
             spec.__class__(
-                spec.sid, tuple(a for a in spec.actions if a != "ec2:CancelImportTask"), spec.scopes
+                spec.sid,
+                tuple(a for a in spec.actions if a != "ec2:CancelImportTask"),
+                spec.resource_types,
             )
             for spec in identity_statements(option_set.options, kms=option_set.kms)
         ]
@@ -143,7 +145,7 @@ def test_every_granted_action_is_called_by_a_workflow_or_says_why_not(
 
 
 def test_optional_resource_types_are_touched_by_no_workflow() -> None:
-    touched = {(c.action, t.scope) for w in WORKFLOWS for c in w.calls for t in c.touches}
+    touched = {(c.action, t.resource_type) for w in WORKFLOWS for c in w.calls for t in c.touches}
     assert not touched & set(OPTIONAL_RESOURCE_TYPES)
 
 

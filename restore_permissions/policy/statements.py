@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .catalogue import (
@@ -10,10 +12,85 @@ from .catalogue import (
     KMS_VIA_S3_ACTIONS,
     VM_IMPORT_ROLE_KMS_ACTIONS,
     Guard,
-    PolicyProfile,
-    Scope,
+    ResourceType,
     kb1025_corrected_actions,
 )
+
+
+class PolicyProfile(enum.Enum):
+    """Which identity policy to grant. Build the options with its factories:
+    ``PolicyProfile.least_privilege(...)`` or ``PolicyProfile.kb1025(...)``."""
+
+    #: The tightest policy that still restores (the default).
+    LEAST_PRIVILEGE = "least-privilege"
+    #: The vendor article's grants, corrected and scoped to the bucket:
+    #: ``s3:*`` on the bucket, ``ses:*``, ``sts:GetFederationToken``.
+    KB1025 = "kb1025"
+
+    @staticmethod
+    def least_privilege(
+        *,
+        allowed_regions: Sequence[str] | None = None,
+        instance_tag: tuple[str, str] | None = None,
+        federation: bool = False,
+        email_notifications: bool = False,
+    ) -> PolicyOptions:
+        """The tightest policy that still restores (the default).
+
+        :param allowed_regions: Regions the EC2 calls may go to. Default: any.
+        :param instance_tag: ``(key, value)``: launches, imports and new volumes
+            must carry the tag, and only tagged resources may be controlled.
+            Spot requests and the legacy import are then not granted. Default: none.
+        :param federation: grant ``sts:GetFederationToken`` (MSP360 Managed Backup
+            Service). Default: False.
+        :param email_notifications: grant ``ses:SendEmail`` and ``ses:SendRawEmail``.
+            Default: False.
+        """
+        return PolicyOptions(
+            profile=PolicyProfile.LEAST_PRIVILEGE,
+            allowed_regions=_regions(allowed_regions),
+            instance_tag=instance_tag,
+            federation=federation,
+            email_notifications=email_notifications,
+            deploy_time_values=_deploy_time(allowed_regions, instance_tag),
+        )
+
+    @staticmethod
+    def kb1025(*, allowed_regions: Sequence[str] | None = None) -> PolicyOptions:
+        """KB 1025's grants, corrected and scoped to the bucket.
+
+        :param allowed_regions: Regions the EC2 calls may go to. Default: any.
+        """
+        return PolicyOptions(
+            profile=PolicyProfile.KB1025,
+            allowed_regions=_regions(allowed_regions),
+            deploy_time_values=_deploy_time(allowed_regions, None),
+        )
+
+
+#: How CDK marks a value that is known only at deploy time (a token) inside a string.
+_TOKEN_MARKER = "${Token["
+
+
+def _regions(allowed_regions: Sequence[str] | None) -> tuple[str, ...]:
+    if isinstance(allowed_regions, str):
+        raise ValueError(
+            f"allowed_regions={allowed_regions!r} is invalid: pass a list of Region names, "
+            f"for example [{allowed_regions!r}]"
+        )
+    if allowed_regions is not None and not allowed_regions:
+        raise ValueError(
+            "allowed_regions=[] is invalid: it would deny every EC2 call; leave it out to allow any Region"
+        )
+    return tuple(allowed_regions or ())
+
+
+def _deploy_time(
+    allowed_regions: Sequence[str] | None, instance_tag: tuple[str, str] | None
+) -> frozenset[str]:
+    """The values that are CDK tokens: CloudFormation, not synth, checks them."""
+    values = [*(allowed_regions or ()), *(instance_tag or ())]
+    return frozenset(v for v in values if isinstance(v, str) and _TOKEN_MARKER in v)
 
 
 @dataclass(frozen=True)
@@ -22,7 +99,7 @@ class StatementSpec:
 
     sid: str
     actions: tuple[str, ...]
-    scopes: tuple[Scope, ...]
+    resource_types: tuple[ResourceType, ...]
     guard: Guard = Guard.NONE
 
     @property
@@ -51,26 +128,26 @@ _IMPORT = (
     "ec2:ImportVolume",
 )
 _IMPORT_SCOPES = (
-    Scope.IMPORT_IMAGE_TASK,
-    Scope.IMPORT_SNAPSHOT_TASK,
-    Scope.IMAGE,
-    Scope.SNAPSHOT,
-    Scope.INSTANCE,
-    Scope.VOLUME,
-    Scope.SECURITY_GROUP,
-    Scope.SUBNET,
+    ResourceType.IMPORT_IMAGE_TASK,
+    ResourceType.IMPORT_SNAPSHOT_TASK,
+    ResourceType.IMAGE,
+    ResourceType.SNAPSHOT,
+    ResourceType.INSTANCE,
+    ResourceType.VOLUME,
+    ResourceType.SECURITY_GROUP,
+    ResourceType.SUBNET,
 )
 _LAUNCH = ("ec2:RequestSpotInstances", "ec2:RunInstances")
 #: What a launch creates.
-_LAUNCH_CREATES = (Scope.INSTANCE, Scope.VOLUME, Scope.SPOT_REQUEST)
+_LAUNCH_CREATES = (ResourceType.INSTANCE, ResourceType.VOLUME, ResourceType.SPOT_REQUEST)
 #: What a launch uses without creating it.
 _LAUNCH_USES = (
-    Scope.IMAGE,
-    Scope.SNAPSHOT,
-    Scope.NETWORK_INTERFACE,
-    Scope.SECURITY_GROUP,
-    Scope.SUBNET,
-    Scope.KEY_PAIR,
+    ResourceType.IMAGE,
+    ResourceType.SNAPSHOT,
+    ResourceType.NETWORK_INTERFACE,
+    ResourceType.SECURITY_GROUP,
+    ResourceType.SUBNET,
+    ResourceType.KEY_PAIR,
 )
 _MANAGE = (
     "ec2:ModifyInstanceAttribute",
@@ -83,12 +160,12 @@ _MANAGE = (
 #: Spot request, the AMI and the import tasks. A launch's network interfaces
 #: and an import's snapshots are not tagged by any workflow.
 _TAGGED = (
-    Scope.INSTANCE,
-    Scope.VOLUME,
-    Scope.SPOT_REQUEST,
-    Scope.IMAGE,
-    Scope.IMPORT_IMAGE_TASK,
-    Scope.IMPORT_SNAPSHOT_TASK,
+    ResourceType.INSTANCE,
+    ResourceType.VOLUME,
+    ResourceType.SPOT_REQUEST,
+    ResourceType.IMAGE,
+    ResourceType.IMPORT_IMAGE_TASK,
+    ResourceType.IMPORT_SNAPSHOT_TASK,
 )
 #: The calls that create what the tag guard requires to be tagged. Their
 #: ``ec2:CreateAction`` values let CreateTags apply the request's tags.
@@ -99,9 +176,18 @@ TAG_GUARDED_CREATORS = (
     "ec2:RunInstances",
 )
 #: What those calls create, and so must carry the tag in their request.
-_GUARD_CREATES = (Scope.IMPORT_IMAGE_TASK, Scope.IMPORT_SNAPSHOT_TASK, Scope.INSTANCE, Scope.VOLUME)
+_GUARD_CREATES = (
+    ResourceType.IMPORT_IMAGE_TASK,
+    ResourceType.IMPORT_SNAPSHOT_TASK,
+    ResourceType.INSTANCE,
+    ResourceType.VOLUME,
+)
 #: What may be controlled once it carries the tag: instances, and import tasks (to cancel).
-_GUARD_CONTROLS = (Scope.INSTANCE, Scope.IMPORT_IMAGE_TASK, Scope.IMPORT_SNAPSHOT_TASK)
+_GUARD_CONTROLS = (
+    ResourceType.INSTANCE,
+    ResourceType.IMPORT_IMAGE_TASK,
+    ResourceType.IMPORT_SNAPSHOT_TASK,
+)
 _GLOBAL_LISTS = ("iam:ListRoles", "s3:ListAllMyBuckets")
 _BUCKET_ACTIONS = (
     "s3:GetBucketLocation",
@@ -145,12 +231,12 @@ class PolicyOptions:
     #: and only tagged resources may be controlled. Spot requests and the legacy
     #: ImportInstance/ImportVolume are then not granted. LEAST_PRIVILEGE only.
     instance_tag: tuple[str, str] | None = None
-    #: Grant ``sts:GetFederationToken`` (MSP360 Managed Backup Service). LEAST_PRIVILEGE only.
+    #: CatalogueRow ``sts:GetFederationToken`` (MSP360 Managed Backup Service). LEAST_PRIVILEGE only.
     federation: bool = False
-    #: Grant ``ses:SendEmail`` and ``ses:SendRawEmail``. LEAST_PRIVILEGE only.
+    #: CatalogueRow ``ses:SendEmail`` and ``ses:SendRawEmail``. LEAST_PRIVILEGE only.
     email_notifications: bool = False
     #: Values only known at deploy time (CDK tokens) are not checked.
-    skip_check: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    deploy_time_values: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.profile, PolicyProfile):
@@ -160,7 +246,7 @@ class PolicyOptions:
             )
         object.__setattr__(self, "allowed_regions", tuple(dict.fromkeys(self.allowed_regions)))
         for region in self.allowed_regions:
-            if region not in self.skip_check and not REGION_NAME.fullmatch(region):
+            if region not in self.deploy_time_values and not REGION_NAME.fullmatch(region):
                 raise ValueError(
                     f"allowed_regions contains {region!r}, which is not an AWS Region name "
                     "(for example 'us-east-1', 'eu-central-1', 'cn-north-1', 'us-gov-west-1')"
@@ -178,14 +264,14 @@ class PolicyOptions:
                     f"instance_tag={self.instance_tag!r} is invalid: use a (key, value) tuple"
                 )
             key, value = self.instance_tag
-            if key not in self.skip_check and (
+            if key not in self.deploy_time_values and (
                 not _TAG_KEY.fullmatch(key) or key.lower().startswith("aws:")
             ):
                 raise ValueError(
                     f"instance_tag key {key!r} is invalid: tag keys are 1 to 128 characters of "
                     "letters, digits, spaces and _.:/=+-@, and may not start with 'aws:'"
                 )
-            if value not in self.skip_check and not _TAG_VALUE.fullmatch(value):
+            if value not in self.deploy_time_values and not _TAG_VALUE.fullmatch(value):
                 raise ValueError(
                     f"instance_tag value {value!r} is invalid: tag values are 0 to 256 "
                     "characters of letters, digits, spaces and _.:/=+-@"
@@ -200,33 +286,37 @@ def identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementS
             StatementSpec(
                 "Kb1025Ec2",
                 tuple(sorted(a for a in corrected if a.startswith("ec2:"))),
-                (Scope.ANY,),
+                (ResourceType.ANY,),
             ),
             StatementSpec(
                 "Kb1025Lists",
                 tuple(sorted(a for a in corrected if not a.startswith("ec2:"))),
-                (Scope.ANY,),
+                (ResourceType.ANY,),
             ),
-            StatementSpec("Kb1025Bucket", ("s3:*",), (Scope.BUCKET,)),
-            StatementSpec("Kb1025Objects", ("s3:*",), (Scope.OBJECTS,)),
-            StatementSpec("Kb1025Federation", ("sts:GetFederationToken",), (Scope.ANY,)),
-            StatementSpec("Kb1025Email", ("ses:*",), (Scope.ANY,)),
+            StatementSpec("Kb1025Bucket", ("s3:*",), (ResourceType.BUCKET,)),
+            StatementSpec("Kb1025Objects", ("s3:*",), (ResourceType.OBJECTS,)),
+            StatementSpec("Kb1025Federation", ("sts:GetFederationToken",), (ResourceType.ANY,)),
+            StatementSpec("Kb1025Email", ("ses:*",), (ResourceType.ANY,)),
         ]
     else:
-        statements = [StatementSpec("Ec2Describe", _EC2_DESCRIBE, (Scope.ANY,))]
+        statements = [StatementSpec("Ec2Describe", _EC2_DESCRIBE, (ResourceType.ANY,))]
         if options.instance_tag is None:
             statements += [
                 # Conversion tasks take no resource-level permissions (SAR).
-                StatementSpec("Ec2LegacyImportCancel", ("ec2:CancelConversionTask",), (Scope.ANY,)),
+                StatementSpec(
+                    "Ec2LegacyImportCancel", ("ec2:CancelConversionTask",), (ResourceType.ANY,)
+                ),
                 StatementSpec("Ec2Import", _IMPORT, _IMPORT_SCOPES),
                 StatementSpec("Ec2Launch", _LAUNCH, _LAUNCH_CREATES + _LAUNCH_USES),
                 StatementSpec(
-                    "Ec2CreateVolume", ("ec2:CreateVolume",), (Scope.VOLUME, Scope.SNAPSHOT)
+                    "Ec2CreateVolume",
+                    ("ec2:CreateVolume",),
+                    (ResourceType.VOLUME, ResourceType.SNAPSHOT),
                 ),
                 StatementSpec(
                     "Ec2ManageInstances",
                     _MANAGE,
-                    (Scope.INSTANCE, Scope.SECURITY_GROUP, Scope.VOLUME),
+                    (ResourceType.INSTANCE, ResourceType.SECURITY_GROUP, ResourceType.VOLUME),
                 ),
                 StatementSpec("Ec2Tag", ("ec2:CreateTags",), _TAGGED),
             ]
@@ -248,10 +338,10 @@ def identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementS
                     "Ec2CreateTagged",
                     TAG_GUARDED_CREATORS,
                     (
-                        Scope.IMPORT_IMAGE_TASK,
-                        Scope.IMPORT_SNAPSHOT_TASK,
-                        Scope.INSTANCE,
-                        Scope.VOLUME,
+                        ResourceType.IMPORT_IMAGE_TASK,
+                        ResourceType.IMPORT_SNAPSHOT_TASK,
+                        ResourceType.INSTANCE,
+                        ResourceType.VOLUME,
                     ),
                     Guard.REQUEST_TAG,
                 ),
@@ -263,9 +353,9 @@ def identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementS
                         "ec2:ModifyInstanceAttribute",
                         "ec2:RunInstances",
                     ),
-                    (*_LAUNCH_USES, Scope.VOLUME),
+                    (*_LAUNCH_USES, ResourceType.VOLUME),
                 ),
-                StatementSpec("Ec2VolumeSource", ("ec2:CreateVolume",), (Scope.SNAPSHOT,)),
+                StatementSpec("Ec2VolumeSource", ("ec2:CreateVolume",), (ResourceType.SNAPSHOT,)),
                 StatementSpec(
                     "Ec2ManageTagged",
                     ("ec2:CancelImportTask", "ec2:CreateTags", *_MANAGE),
@@ -279,34 +369,40 @@ def identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementS
                 # task, so the request that names the AMI must add the tag
                 # (Elastic Disaster Recovery tags images the same way).
                 StatementSpec(
-                    "Ec2TagImports", ("ec2:CreateTags",), (Scope.IMAGE,), Guard.REQUEST_TAG
+                    "Ec2TagImports", ("ec2:CreateTags",), (ResourceType.IMAGE,), Guard.REQUEST_TAG
                 ),
             ]
         statements += [
-            StatementSpec("AccountLists", _GLOBAL_LISTS, (Scope.ANY,)),
-            StatementSpec("BackupBucket", _BUCKET_ACTIONS, (Scope.BUCKET,)),
-            StatementSpec("BackupObjects", _OBJECT_ACTIONS, (Scope.OBJECTS,)),
+            StatementSpec("AccountLists", _GLOBAL_LISTS, (ResourceType.ANY,)),
+            StatementSpec("BackupBucket", _BUCKET_ACTIONS, (ResourceType.BUCKET,)),
+            StatementSpec("BackupObjects", _OBJECT_ACTIONS, (ResourceType.OBJECTS,)),
         ]
         if options.federation:
             statements.append(
-                StatementSpec("Federation", ("sts:GetFederationToken",), (Scope.FEDERATED_USER,))
+                StatementSpec(
+                    "Federation", ("sts:GetFederationToken",), (ResourceType.FEDERATED_USER,)
+                )
             )
         if options.email_notifications:
             statements.append(
                 StatementSpec(
                     "EmailNotifications",
                     ("ses:SendEmail", "ses:SendRawEmail"),
-                    (Scope.EMAIL_IDENTITY,),
+                    (ResourceType.EMAIL_IDENTITY,),
                 )
             )
     if kms:
         statements += [
-            StatementSpec("BackupKeyViaS3", KMS_VIA_S3_ACTIONS, (Scope.KMS_KEY,), Guard.VIA_S3),
-            StatementSpec("BackupKeyViaEbs", KMS_VIA_EC2_ACTIONS, (Scope.KMS_KEY,), Guard.VIA_EC2),
+            StatementSpec(
+                "BackupKeyViaS3", KMS_VIA_S3_ACTIONS, (ResourceType.KMS_KEY,), Guard.VIA_S3
+            ),
+            StatementSpec(
+                "BackupKeyViaEbs", KMS_VIA_EC2_ACTIONS, (ResourceType.KMS_KEY,), Guard.VIA_EC2
+            ),
             StatementSpec(
                 "BackupKeyGrants",
                 ("kms:CreateGrant",),
-                (Scope.KMS_KEY,),
+                (ResourceType.KMS_KEY,),
                 Guard.GRANT_FOR_AWS_RESOURCE,
             ),
         ]
@@ -322,21 +418,25 @@ def vm_import_role_statements(
     the EC2 statements.
     """
     statements = [
-        StatementSpec("BackupBucket", ("s3:GetBucketLocation", "s3:ListBucket"), (Scope.BUCKET,)),
-        StatementSpec("BackupObjects", ("s3:GetObject",), (Scope.OBJECTS,)),
+        StatementSpec(
+            "BackupBucket", ("s3:GetBucketLocation", "s3:ListBucket"), (ResourceType.BUCKET,)
+        ),
+        StatementSpec("BackupObjects", ("s3:GetObject",), (ResourceType.OBJECTS,)),
     ]
     if not buckets:
         statements = []
     if not existing_role:
         statements = [
-            StatementSpec("Ec2Describe", ("ec2:Describe*",), (Scope.ANY,)),
+            StatementSpec("Ec2Describe", ("ec2:Describe*",), (ResourceType.ANY,)),
             StatementSpec(
                 "Ec2ImportSnapshots",
                 ("ec2:CopySnapshot", "ec2:ModifySnapshotAttribute", "ec2:RegisterImage"),
-                (Scope.SNAPSHOT, Scope.IMAGE),
+                (ResourceType.SNAPSHOT, ResourceType.IMAGE),
             ),
             *statements,
         ]
     if kms:
-        statements.append(StatementSpec("BackupKey", VM_IMPORT_ROLE_KMS_ACTIONS, (Scope.KMS_KEY,)))
+        statements.append(
+            StatementSpec("BackupKey", VM_IMPORT_ROLE_KMS_ACTIONS, (ResourceType.KMS_KEY,))
+        )
     return statements

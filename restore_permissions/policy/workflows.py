@@ -26,11 +26,12 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .catalogue import Guard, PolicyProfile, Scope, Source
+from .catalogue import Guard, ResourceType, Source
 from .rendering import DEFAULT_URL_SUFFIX, URL_SUFFIXES
 from .statements import (
     TAG_GUARDED_CREATORS,
     PolicyOptions,
+    PolicyProfile,
     StatementSpec,
     identity_statements,
     vm_import_role_statements,
@@ -61,7 +62,7 @@ class Tagging(enum.Enum):
 class Touch:
     """One resource a call touches."""
 
-    scope: Scope
+    resource_type: ResourceType
     tagging: Tagging = Tagging.NONE
 
 
@@ -115,9 +116,9 @@ _ROLE = Actor.VM_IMPORT_ROLE
 #: The restore wizard: pick the bucket and backup, check the vmimport role, pick where to launch.
 _CHOOSE_BACKUP = (
     Call("s3:ListAllMyBuckets", "list buckets to pick the backup bucket"),
-    Call("s3:GetBucketLocation", "find the bucket's Region", (Touch(Scope.BUCKET),)),
-    Call("s3:ListBucket", "list the backups in the bucket", (Touch(Scope.BUCKET),)),
-    Call("s3:GetObject", "read the backup's metadata", (Touch(Scope.OBJECTS),)),
+    Call("s3:GetBucketLocation", "find the bucket's Region", (Touch(ResourceType.BUCKET),)),
+    Call("s3:ListBucket", "list the backups in the bucket", (Touch(ResourceType.BUCKET),)),
+    Call("s3:GetObject", "read the backup's metadata", (Touch(ResourceType.OBJECTS),)),
     Call("iam:ListRoles", "check that the vmimport role exists"),
 )
 _CHOOSE_PLACEMENT = (
@@ -128,33 +129,39 @@ _CHOOSE_PLACEMENT = (
 )
 #: What VM Import/Export does with the vmimport role while an image import runs.
 _VM_IMPORT_READS = (
-    Call("s3:GetBucketLocation", "find the bucket", (Touch(Scope.BUCKET),), _ROLE),
-    Call("s3:ListBucket", "list the disk image objects", (Touch(Scope.BUCKET),), _ROLE),
-    Call("s3:GetObject", "read the disk image", (Touch(Scope.OBJECTS),), _ROLE),
+    Call("s3:GetBucketLocation", "find the bucket", (Touch(ResourceType.BUCKET),), _ROLE),
+    Call("s3:ListBucket", "list the disk image objects", (Touch(ResourceType.BUCKET),), _ROLE),
+    Call("s3:GetObject", "read the disk image", (Touch(ResourceType.OBJECTS),), _ROLE),
 )
 _VM_IMPORT_REGISTERS = (
     _ec2("DescribeSnapshots", "follow its snapshot", actor=_ROLE),
-    _ec2("CopySnapshot", "copy the snapshot of the disk", Touch(Scope.SNAPSHOT), actor=_ROLE),
+    _ec2(
+        "CopySnapshot", "copy the snapshot of the disk", Touch(ResourceType.SNAPSHOT), actor=_ROLE
+    ),
     _ec2(
         "ModifySnapshotAttribute",
         "share the snapshot with the account",
-        Touch(Scope.SNAPSHOT),
+        Touch(ResourceType.SNAPSHOT),
         actor=_ROLE,
     ),
     _ec2(
         "RegisterImage",
         "register the AMI",
-        Touch(Scope.IMAGE),
-        Touch(Scope.SNAPSHOT),
+        Touch(ResourceType.IMAGE),
+        Touch(ResourceType.SNAPSHOT),
         actor=_ROLE,
     ),
 )
 _IMPORT_IMAGE = (
-    _ec2("ImportImage", "import the disk as an AMI", Touch(Scope.IMPORT_IMAGE_TASK, _REQUESTED)),
+    _ec2(
+        "ImportImage",
+        "import the disk as an AMI",
+        Touch(ResourceType.IMPORT_IMAGE_TASK, _REQUESTED),
+    ),
     _ec2(
         "CreateTags",
         "tag the import task as it is created",
-        Touch(Scope.IMPORT_IMAGE_TASK, _REQUESTED),
+        Touch(ResourceType.IMPORT_IMAGE_TASK, _REQUESTED),
         create_action="ImportImage",
     ),
     *_VM_IMPORT_READS,
@@ -165,20 +172,20 @@ _IMPORT_IMAGE = (
 #: group, a key pair, a new network interface and the AMI's volumes. Only the
 #: instance is tagged in the request, as AWS's recovery services do.
 _LAUNCH_TOUCHES = (
-    Touch(Scope.INSTANCE, _REQUESTED),
-    Touch(Scope.IMAGE),
-    Touch(Scope.SUBNET),
-    Touch(Scope.SECURITY_GROUP),
-    Touch(Scope.KEY_PAIR),
-    Touch(Scope.NETWORK_INTERFACE),
-    Touch(Scope.VOLUME),
+    Touch(ResourceType.INSTANCE, _REQUESTED),
+    Touch(ResourceType.IMAGE),
+    Touch(ResourceType.SUBNET),
+    Touch(ResourceType.SECURITY_GROUP),
+    Touch(ResourceType.KEY_PAIR),
+    Touch(ResourceType.NETWORK_INTERFACE),
+    Touch(ResourceType.VOLUME),
 )
 _LAUNCH = (
     _ec2("RunInstances", "launch the restored instance from the AMI", *_LAUNCH_TOUCHES),
     _ec2(
         "CreateTags",
         "tag the instance as it launches",
-        Touch(Scope.INSTANCE, _REQUESTED),
+        Touch(ResourceType.INSTANCE, _REQUESTED),
         create_action="RunInstances",
     ),
     _ec2("DescribeInstances", "follow the instance until it runs"),
@@ -193,20 +200,26 @@ WORKFLOWS: tuple[Workflow, ...] = (
             *_CHOOSE_PLACEMENT,
             *_IMPORT_IMAGE,
             *_LAUNCH,
-            _ec2("StopInstances", "stop it to apply settings", Touch(Scope.INSTANCE, _TAGGED)),
+            _ec2(
+                "StopInstances", "stop it to apply settings", Touch(ResourceType.INSTANCE, _TAGGED)
+            ),
             _ec2(
                 "ModifyInstanceAttribute",
                 "apply the instance type and security groups chosen",
-                Touch(Scope.INSTANCE, _TAGGED),
-                Touch(Scope.SECURITY_GROUP),
+                Touch(ResourceType.INSTANCE, _TAGGED),
+                Touch(ResourceType.SECURITY_GROUP),
             ),
-            _ec2("StartInstances", "start it again", Touch(Scope.INSTANCE, _TAGGED)),
-            _ec2("MonitorInstances", "turn on detailed monitoring", Touch(Scope.INSTANCE, _TAGGED)),
-            _ec2("CreateTags", "rename the instance", Touch(Scope.INSTANCE, _TAGGED)),
+            _ec2("StartInstances", "start it again", Touch(ResourceType.INSTANCE, _TAGGED)),
+            _ec2(
+                "MonitorInstances",
+                "turn on detailed monitoring",
+                Touch(ResourceType.INSTANCE, _TAGGED),
+            ),
+            _ec2("CreateTags", "rename the instance", Touch(ResourceType.INSTANCE, _TAGGED)),
             _ec2(
                 "TerminateInstances",
                 "remove a failed or trial restore",
-                Touch(Scope.INSTANCE, _TAGGED),
+                Touch(ResourceType.INSTANCE, _TAGGED),
             ),
         ),
         sources=(Source.KB1025, Source.VM_IMPORT_GUIDE, Source.CLOUDBERRY_USER_GUIDE),
@@ -221,7 +234,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
             *_IMPORT_IMAGE,
             _ec2("DescribeImages", "check the AMI the import produced"),
             # The import tags its task, not the AMI: naming the AMI must add the tag.
-            _ec2("CreateTags", "name the AMI", Touch(Scope.IMAGE, _REQUESTED)),
+            _ec2("CreateTags", "name the AMI", Touch(ResourceType.IMAGE, _REQUESTED)),
         ),
         sources=(Source.CLOUDBERRY_USER_GUIDE, Source.VM_IMPORT_GUIDE),
         note="ImportImage, then the AMI is checked and named; nothing is launched.",
@@ -235,12 +248,12 @@ WORKFLOWS: tuple[Workflow, ...] = (
             _ec2(
                 "ImportSnapshot",
                 "import the disk as an EBS snapshot",
-                Touch(Scope.IMPORT_SNAPSHOT_TASK, _REQUESTED),
+                Touch(ResourceType.IMPORT_SNAPSHOT_TASK, _REQUESTED),
             ),
             _ec2(
                 "CreateTags",
                 "tag the import task as it is created",
-                Touch(Scope.IMPORT_SNAPSHOT_TASK, _REQUESTED),
+                Touch(ResourceType.IMPORT_SNAPSHOT_TASK, _REQUESTED),
                 create_action="ImportSnapshot",
             ),
             *_VM_IMPORT_READS,
@@ -249,13 +262,13 @@ WORKFLOWS: tuple[Workflow, ...] = (
             _ec2(
                 "CreateVolume",
                 "create the restored volume from the snapshot",
-                Touch(Scope.VOLUME, _REQUESTED),
-                Touch(Scope.SNAPSHOT),
+                Touch(ResourceType.VOLUME, _REQUESTED),
+                Touch(ResourceType.SNAPSHOT),
             ),
             _ec2(
                 "CreateTags",
                 "tag the volume as it is created",
-                Touch(Scope.VOLUME, _REQUESTED),
+                Touch(ResourceType.VOLUME, _REQUESTED),
                 create_action="CreateVolume",
             ),
             _ec2("DescribeVolumes", "follow the volume until it is available"),
@@ -273,7 +286,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
             _ec2(
                 "CancelImportTask",
                 "cancel it when the user aborts",
-                Touch(Scope.IMPORT_IMAGE_TASK, _TAGGED),
+                Touch(ResourceType.IMPORT_IMAGE_TASK, _TAGGED),
             ),
         ),
         sources=(Source.KB1025, Source.VM_IMPORT_GUIDE),
@@ -286,13 +299,13 @@ WORKFLOWS: tuple[Workflow, ...] = (
             _ec2(
                 "ImportSnapshot",
                 "import the disk as an EBS snapshot",
-                Touch(Scope.IMPORT_SNAPSHOT_TASK, _REQUESTED),
+                Touch(ResourceType.IMPORT_SNAPSHOT_TASK, _REQUESTED),
             ),
             _ec2("DescribeImportSnapshotTasks", "follow the import"),
             _ec2(
                 "CancelImportTask",
                 "cancel it when the user aborts",
-                Touch(Scope.IMPORT_SNAPSHOT_TASK, _TAGGED),
+                Touch(ResourceType.IMPORT_SNAPSHOT_TASK, _TAGGED),
             ),
         ),
         sources=(Source.CLOUDBERRY_USER_GUIDE, Source.VM_IMPORT_GUIDE),
@@ -307,14 +320,14 @@ WORKFLOWS: tuple[Workflow, ...] = (
             _ec2(
                 "ImportInstance",
                 "import the disk as an instance",
-                Touch(Scope.INSTANCE),
-                Touch(Scope.VOLUME),
-                Touch(Scope.SUBNET),
-                Touch(Scope.SECURITY_GROUP),
+                Touch(ResourceType.INSTANCE),
+                Touch(ResourceType.VOLUME),
+                Touch(ResourceType.SUBNET),
+                Touch(ResourceType.SECURITY_GROUP),
             ),
             _ec2("DescribeConversionTasks", "follow the conversion task"),
             _ec2("CancelConversionTask", "cancel it when the user aborts"),
-            _ec2("ImportVolume", "import a disk as a volume", Touch(Scope.VOLUME)),
+            _ec2("ImportVolume", "import a disk as a volume", Touch(ResourceType.VOLUME)),
             _ec2("DescribeConversionTasks", "follow the conversion task"),
             _ec2("CancelConversionTask", "cancel it when the user aborts"),
         ),
@@ -332,22 +345,26 @@ WORKFLOWS: tuple[Workflow, ...] = (
             _ec2(
                 "RequestSpotInstances",
                 "request a Spot instance from the AMI",
-                Touch(Scope.SPOT_REQUEST, _REQUESTED),
-                Touch(Scope.IMAGE),
-                Touch(Scope.SUBNET),
-                Touch(Scope.SECURITY_GROUP),
-                Touch(Scope.KEY_PAIR),
-                Touch(Scope.NETWORK_INTERFACE),
+                Touch(ResourceType.SPOT_REQUEST, _REQUESTED),
+                Touch(ResourceType.IMAGE),
+                Touch(ResourceType.SUBNET),
+                Touch(ResourceType.SECURITY_GROUP),
+                Touch(ResourceType.KEY_PAIR),
+                Touch(ResourceType.NETWORK_INTERFACE),
             ),
             _ec2(
                 "CreateTags",
                 "tag the Spot request as it is created",
-                Touch(Scope.SPOT_REQUEST, _REQUESTED),
+                Touch(ResourceType.SPOT_REQUEST, _REQUESTED),
                 create_action="RequestSpotInstances",
             ),
             _ec2("DescribeInstances", "find the instance that fulfilled the request"),
             # EC2 launches it for the request: it never carries a request tag.
-            _ec2("TerminateInstances", "remove a failed or trial restore", Touch(Scope.INSTANCE)),
+            _ec2(
+                "TerminateInstances",
+                "remove a failed or trial restore",
+                Touch(ResourceType.INSTANCE),
+            ),
         ),
         sources=(Source.KB1025, Source.EC2_API_REFERENCE),
         note="RequestSpotInstances can tag only the Spot request; the instance EC2 "
@@ -368,11 +385,15 @@ WORKFLOWS: tuple[Workflow, ...] = (
                 *_LAUNCH_TOUCHES,
             ),
             *_LAUNCH[1:],
-            _ec2("StopInstances", "stop it when its work is done", Touch(Scope.INSTANCE, _TAGGED)),
+            _ec2(
+                "StopInstances",
+                "stop it when its work is done",
+                Touch(ResourceType.INSTANCE, _TAGGED),
+            ),
             _ec2(
                 "TerminateInstances",
                 "remove it after the restore",
-                Touch(Scope.INSTANCE, _TAGGED),
+                Touch(ResourceType.INSTANCE, _TAGGED),
             ),
         ),
         sources=(Source.CLOUDBERRY_USER_GUIDE,),
@@ -383,67 +404,69 @@ WORKFLOWS: tuple[Workflow, ...] = (
         name="encrypted-bucket",
         title="Restore from a KMS-encrypted bucket",
         calls=(
-            Call("s3:GetObject", "read an encrypted backup object", (Touch(Scope.OBJECTS),)),
+            Call("s3:GetObject", "read an encrypted backup object", (Touch(ResourceType.OBJECTS),)),
             Call(
                 "kms:Decrypt",
                 "S3 decrypts the object for the tool",
-                (Touch(Scope.KMS_KEY),),
+                (Touch(ResourceType.KMS_KEY),),
                 via_service="s3",
             ),
-            Call("s3:PutObject", "write an encrypted backup object", (Touch(Scope.OBJECTS),)),
+            Call(
+                "s3:PutObject", "write an encrypted backup object", (Touch(ResourceType.OBJECTS),)
+            ),
             Call(
                 "kms:GenerateDataKey",
                 "S3 encrypts the object for the tool",
-                (Touch(Scope.KMS_KEY),),
+                (Touch(ResourceType.KMS_KEY),),
                 via_service="s3",
             ),
             *_IMPORT_IMAGE[:2],
             *_VM_IMPORT_READS,
-            Call("kms:Decrypt", "decrypt the disk image", (Touch(Scope.KMS_KEY),), _ROLE),
-            Call("kms:DescribeKey", "check the key", (Touch(Scope.KMS_KEY),), _ROLE),
+            Call("kms:Decrypt", "decrypt the disk image", (Touch(ResourceType.KMS_KEY),), _ROLE),
+            Call("kms:DescribeKey", "check the key", (Touch(ResourceType.KMS_KEY),), _ROLE),
             Call(
                 "kms:GenerateDataKeyWithoutPlaintext",
                 "encrypt the imported snapshot",
-                (Touch(Scope.KMS_KEY),),
+                (Touch(ResourceType.KMS_KEY),),
                 _ROLE,
             ),
-            Call("kms:CreateGrant", "let EBS use the key", (Touch(Scope.KMS_KEY),), _ROLE),
+            Call("kms:CreateGrant", "let EBS use the key", (Touch(ResourceType.KMS_KEY),), _ROLE),
             *_VM_IMPORT_REGISTERS,
             _LAUNCH[0],
             Call(
                 "kms:DescribeKey",
                 "EBS checks the key of the AMI's volumes",
-                (Touch(Scope.KMS_KEY),),
+                (Touch(ResourceType.KMS_KEY),),
                 via_service="ec2",
             ),
             Call(
                 "kms:CreateGrant",
                 "EBS takes a grant to attach the encrypted volumes",
-                (Touch(Scope.KMS_KEY),),
+                (Touch(ResourceType.KMS_KEY),),
                 grant_for_aws_resource=True,
             ),
             Call(
                 "kms:GenerateDataKeyWithoutPlaintext",
                 "EBS creates the encrypted volumes",
-                (Touch(Scope.KMS_KEY),),
+                (Touch(ResourceType.KMS_KEY),),
                 via_service="ec2",
             ),
             Call(
                 "kms:ReEncryptFrom",
                 "EBS re-encrypts a volume under the backup key",
-                (Touch(Scope.KMS_KEY),),
+                (Touch(ResourceType.KMS_KEY),),
                 via_service="ec2",
             ),
             Call(
                 "kms:ReEncryptTo",
                 "EBS re-encrypts a volume under the backup key",
-                (Touch(Scope.KMS_KEY),),
+                (Touch(ResourceType.KMS_KEY),),
                 via_service="ec2",
             ),
             Call(
                 "kms:Decrypt",
                 "EBS decrypts the volume key when the instance starts",
-                (Touch(Scope.KMS_KEY),),
+                (Touch(ResourceType.KMS_KEY),),
                 via_service="ec2",
             ),
         ),
@@ -456,16 +479,16 @@ WORKFLOWS: tuple[Workflow, ...] = (
         name="backup-upload",
         title="Write a backup (multipart upload)",
         calls=(
-            Call("s3:GetBucketLocation", "find the bucket's Region", (Touch(Scope.BUCKET),)),
+            Call("s3:GetBucketLocation", "find the bucket's Region", (Touch(ResourceType.BUCKET),)),
             Call(
                 "s3:ListBucketMultipartUploads",
                 "find unfinished uploads",
-                (Touch(Scope.BUCKET),),
+                (Touch(ResourceType.BUCKET),),
             ),
-            Call("s3:ListMultipartUploadParts", "resume one", (Touch(Scope.OBJECTS),)),
-            Call("s3:AbortMultipartUpload", "abort a stale one", (Touch(Scope.OBJECTS),)),
-            Call("s3:PutObject", "upload the parts and complete", (Touch(Scope.OBJECTS),)),
-            Call("s3:PutObjectAcl", "set the object's ACL", (Touch(Scope.OBJECTS),)),
+            Call("s3:ListMultipartUploadParts", "resume one", (Touch(ResourceType.OBJECTS),)),
+            Call("s3:AbortMultipartUpload", "abort a stale one", (Touch(ResourceType.OBJECTS),)),
+            Call("s3:PutObject", "upload the parts and complete", (Touch(ResourceType.OBJECTS),)),
+            Call("s3:PutObjectAcl", "set the object's ACL", (Touch(ResourceType.OBJECTS),)),
         ),
         sources=(Source.MSP360_GRANULAR_S3,),
         note="The backup side of the same bucket: S3's multipart upload (S3 API reference).",
@@ -474,19 +497,27 @@ WORKFLOWS: tuple[Workflow, ...] = (
         name="retention",
         title="Apply the backup plan's retention and immutability",
         calls=(
-            Call("s3:ListBucketVersions", "list versions of expired data", (Touch(Scope.BUCKET),)),
-            Call("s3:GetObjectVersion", "read a version", (Touch(Scope.OBJECTS),)),
-            Call("s3:DeleteObject", "delete expired data", (Touch(Scope.OBJECTS),)),
-            Call("s3:DeleteObjectVersion", "delete an expired version", (Touch(Scope.OBJECTS),)),
+            Call(
+                "s3:ListBucketVersions",
+                "list versions of expired data",
+                (Touch(ResourceType.BUCKET),),
+            ),
+            Call("s3:GetObjectVersion", "read a version", (Touch(ResourceType.OBJECTS),)),
+            Call("s3:DeleteObject", "delete expired data", (Touch(ResourceType.OBJECTS),)),
+            Call(
+                "s3:DeleteObjectVersion",
+                "delete an expired version",
+                (Touch(ResourceType.OBJECTS),),
+            ),
             Call(
                 "s3:GetBucketObjectLockConfiguration",
                 "read the Object Lock setting",
-                (Touch(Scope.BUCKET),),
+                (Touch(ResourceType.BUCKET),),
             ),
             Call(
                 "s3:PutBucketObjectLockConfiguration",
                 "set default retention",
-                (Touch(Scope.BUCKET),),
+                (Touch(ResourceType.BUCKET),),
             ),
         ),
         sources=(Source.MSP360_GRANULAR_S3,),
@@ -496,8 +527,10 @@ WORKFLOWS: tuple[Workflow, ...] = (
         name="archived-restore",
         title="Restore data from an archive storage class",
         calls=(
-            Call("s3:RestoreObject", "bring the archived object back", (Touch(Scope.OBJECTS),)),
-            Call("s3:GetObject", "read it", (Touch(Scope.OBJECTS),)),
+            Call(
+                "s3:RestoreObject", "bring the archived object back", (Touch(ResourceType.OBJECTS),)
+            ),
+            Call("s3:GetObject", "read it", (Touch(ResourceType.OBJECTS),)),
         ),
         sources=(Source.MSP360_GRANULAR_S3,),
         note="S3 Glacier classes need RestoreObject before GetObject (S3 user guide).",
@@ -509,7 +542,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
             Call(
                 "sts:GetFederationToken",
                 "issue an agent's credentials",
-                (Touch(Scope.FEDERATED_USER),),
+                (Touch(ResourceType.FEDERATED_USER),),
             ),
         ),
         sources=(Source.MSP360_MBS,),
@@ -520,8 +553,10 @@ WORKFLOWS: tuple[Workflow, ...] = (
         name="email-notification",
         title="E-mail a backup or restore notification",
         calls=(
-            Call("ses:SendEmail", "send a notification", (Touch(Scope.EMAIL_IDENTITY),)),
-            Call("ses:SendRawEmail", "send one with a report", (Touch(Scope.EMAIL_IDENTITY),)),
+            Call("ses:SendEmail", "send a notification", (Touch(ResourceType.EMAIL_IDENTITY),)),
+            Call(
+                "ses:SendRawEmail", "send one with a report", (Touch(ResourceType.EMAIL_IDENTITY),)
+            ),
         ),
         sources=(Source.KB1025,),
         note="KB 1025's ses:* reduced to the two sending calls.",
@@ -612,36 +647,36 @@ class Target:
     #: The instance tag the backup tool sets (with the tag guard), or None.
     instance_tag: tuple[str, str] | None = None
 
-    def arn(self, scope: Scope) -> str:
-        """An ARN of ``scope`` as a restore would name it (``*`` for ANY)."""
+    def arn(self, resource_type: ResourceType) -> str:
+        """An ARN of ``resource_type`` as a restore would name it (``*`` for ANY)."""
         p, a, r = self.partition, self.account, self.region
         ids = {
-            Scope.INSTANCE: "i-0123456789abcdef0",
-            Scope.VOLUME: "vol-0123456789abcdef0",
-            Scope.NETWORK_INTERFACE: "eni-0123456789abcdef0",
-            Scope.SECURITY_GROUP: "sg-0123456789abcdef0",
-            Scope.SUBNET: "subnet-0123456789abcdef0",
-            Scope.KEY_PAIR: "restore-key",
-            Scope.SPOT_REQUEST: "sir-0123abcd",
-            Scope.IMPORT_IMAGE_TASK: "import-ami-0123456789abcdef0",
-            Scope.IMPORT_SNAPSHOT_TASK: "import-snap-0123456789abcdef0",
-            Scope.IMAGE: "ami-0123456789abcdef0",
-            Scope.SNAPSHOT: "snap-0123456789abcdef0",
+            ResourceType.INSTANCE: "i-0123456789abcdef0",
+            ResourceType.VOLUME: "vol-0123456789abcdef0",
+            ResourceType.NETWORK_INTERFACE: "eni-0123456789abcdef0",
+            ResourceType.SECURITY_GROUP: "sg-0123456789abcdef0",
+            ResourceType.SUBNET: "subnet-0123456789abcdef0",
+            ResourceType.KEY_PAIR: "restore-key",
+            ResourceType.SPOT_REQUEST: "sir-0123abcd",
+            ResourceType.IMPORT_IMAGE_TASK: "import-ami-0123456789abcdef0",
+            ResourceType.IMPORT_SNAPSHOT_TASK: "import-snap-0123456789abcdef0",
+            ResourceType.IMAGE: "ami-0123456789abcdef0",
+            ResourceType.SNAPSHOT: "snap-0123456789abcdef0",
         }
-        if scope is Scope.ANY:
+        if resource_type is ResourceType.ANY:
             return "*"
-        if scope is Scope.BUCKET:
+        if resource_type is ResourceType.BUCKET:
             return f"arn:{p}:s3:::{self.bucket}"
-        if scope is Scope.OBJECTS:
+        if resource_type is ResourceType.OBJECTS:
             return f"arn:{p}:s3:::{self.bucket}/backups/image/disk-0.vhdx"
-        if scope is Scope.KMS_KEY:
+        if resource_type is ResourceType.KMS_KEY:
             return self.kms_key_arn
-        if scope is Scope.FEDERATED_USER:
+        if resource_type is ResourceType.FEDERATED_USER:
             return f"arn:{p}:sts::{a}:federated-user/agent-1"
-        if scope is Scope.EMAIL_IDENTITY:
+        if resource_type is ResourceType.EMAIL_IDENTITY:
             return f"arn:{p}:ses:{r}:{a}:identity/backups@example.com"
-        account = "" if scope in (Scope.IMAGE, Scope.SNAPSHOT) else a
-        return f"arn:{p}:ec2:{r}:{account}:{scope.value}/{ids[scope]}"
+        account = "" if resource_type in (ResourceType.IMAGE, ResourceType.SNAPSHOT) else a
+        return f"arn:{p}:ec2:{r}:{account}:{resource_type.value}/{ids[resource_type]}"
 
     def context(self, call: Call, touch: Touch | None) -> dict[str, str]:
         """The request context IAM evaluates for ``call`` on ``touch``."""
@@ -667,7 +702,7 @@ class CallGrant:
     """Which statement allows one call on each resource it touches ("" where none does)."""
 
     call: Call
-    statements: tuple[tuple[Scope, str], ...]
+    statements: tuple[tuple[ResourceType, str], ...]
 
     @property
     def granted(self) -> bool:
@@ -688,7 +723,7 @@ def explain_workflow(workflow: Workflow, options: PolicyOptions, *, kms: bool) -
         touches: Sequence[Touch | None] = call.touches or (None,)
         statements = tuple(
             (
-                touch.scope if touch else Scope.ANY,
+                touch.resource_type if touch else ResourceType.ANY,
                 next((s.sid for s in specs if _allows(s, call, touch, options)), ""),
             )
             for touch in touches
@@ -700,8 +735,8 @@ def explain_workflow(workflow: Workflow, options: PolicyOptions, *, kms: bool) -
 def _allows(spec: StatementSpec, call: Call, touch: Touch | None, options: PolicyOptions) -> bool:
     if not any(fnmatch.fnmatchcase(call.action, pattern) for pattern in spec.actions):
         return False
-    scope = touch.scope if touch else Scope.ANY
-    if Scope.ANY not in spec.scopes and scope not in spec.scopes:
+    resource_type = touch.resource_type if touch else ResourceType.ANY
+    if ResourceType.ANY not in spec.resource_types and resource_type not in spec.resource_types:
         return False
     tagging = touch.tagging if touch else Tagging.NONE
     return {
