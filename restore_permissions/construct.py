@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -38,8 +37,8 @@ from .identity import (
     SecretEncryption,
     UserIdentity,
 )
+from .nag_reasons import SECRET_AWS_MANAGED_KEY_REASON, SECRET_ROTATION_REASON
 from .policy import (
-    MANAGED_POLICY_LIMIT,
     VM_IMPORT_ROLE_NAME,
     PolicyOptions,
     PolicyProfile,
@@ -48,7 +47,7 @@ from .policy import (
     kb1025_correction_notes,
 )
 from .policy.workflows import unsupported_workflows
-from .rendered_policy import ESTIMATE_ROOM, MAX_CHARS_PER_BUCKET, PolicySet
+from .rendered_policy import PolicySet
 from .vm_import import VmImportAccountRole, VmImportMode, VmImportServiceRole, root_stack
 
 # IAM user and role names (IAM quotas page).
@@ -341,7 +340,7 @@ class RestorePermissions(Construct):
         self._policies.set_statements(
             identity_statements(self.options, kms=bool(kms_key_arns)), arns, self.options
         )
-        _check_policy_count(self._policies, "the restore identity", len(self._buckets))
+        self._policies.check_fits("the restore identity", len(self._buckets), MAX_MANAGED_POLICIES)
         if isinstance(self._vm_import, VmImportAccountRole):
             for b in buckets:
                 _check_known_to_account_stack(b, self._vm_import, self.node.path)
@@ -424,20 +423,9 @@ class RestorePermissions(Construct):
         )
         self.access_keys[slot] = key
         self.access_key_secrets[slot] = secret
-        rotation = (
-            "The secret holds an IAM access key that CloudFormation creates; rotate it with "
-            "overlap through access_key_slots (add the other slot, switch the backup tool, "
-            "remove the old slot), which creates and deletes keys and secrets together. A "
-            "Secrets Manager rotation schedule would change the key behind the backup tool's back."
-        )
-        findings = dict.fromkeys(nag.SECRET_ROTATION_FINDINGS, rotation)
+        findings = dict.fromkeys(nag.SECRET_ROTATION_FINDINGS, SECRET_ROTATION_REASON)
         if encryption_key is None:
-            findings |= dict.fromkeys(
-                nag.SECRET_KMS_FINDINGS,
-                "aws_managed_secret_key=True was chosen: encrypted with the AWS managed key "
-                "aws/secretsmanager. By default a customer-managed key per stack encrypts it, "
-                "and this acknowledgment is not added.",
-            )
+            findings |= dict.fromkeys(nag.SECRET_KMS_FINDINGS, SECRET_AWS_MANAGED_KEY_REASON)
         nag.acknowledge(secret, findings)
 
     def _create_outputs(self) -> None:
@@ -482,24 +470,36 @@ class RestorePermissions(Construct):
 
 #: CloudFormation's quota of outputs per stack.
 MAX_STACK_OUTPUTS = 200
-# Outputs the RestorePermissions of each stack have added.
-_outputs_by_stack: weakref.WeakKeyDictionary[Stack, int] = weakref.WeakKeyDictionary()
 
 
 def _reserve_outputs(stack: Stack, path: str, count: int) -> None:
     """Fail at construction before the RestorePermissions of a stack pass 200 outputs."""
-    if stack not in _outputs_by_stack:
-        _outputs_by_stack[stack] = 0
-        stack.node.add_validation(_OutputLimit(stack))
-    total = _outputs_by_stack[stack] + count
+    budget = _OutputBudget.of(stack)
+    total = budget.reserved + count
     if total > MAX_STACK_OUTPUTS:
-        raise ValueError(
+        raise RestorePermissionsError(
+            path,
             f"create_outputs=True would give stack {stack.node.path!r} {total} outputs; "
             f"CloudFormation allows {MAX_STACK_OUTPUTS} per stack. Pass create_outputs=False to "
-            f"{path!r} and the RestorePermissions after it, or spread them over "
-            "more stacks."
+            "this RestorePermissions and the ones after it, or spread them over more stacks.",
         )
-    _outputs_by_stack[stack] = total
+    budget.reserved = total
+
+
+class _OutputBudget(Construct):
+    """The outputs that the RestorePermissions of one stack have reserved: a child of the stack."""
+
+    ID = "RestorePermissionsOutputBudget"
+
+    @classmethod
+    def of(cls, stack: Stack) -> _OutputBudget:
+        existing = stack.node.try_find_child(cls.ID)
+        return existing if isinstance(existing, _OutputBudget) else cls(stack, cls.ID)
+
+    def __init__(self, stack: Stack, construct_id: str) -> None:
+        super().__init__(stack, construct_id)
+        self.reserved = 0
+        stack.node.add_validation(_OutputLimit(stack))
 
 
 @jsii.implements(IValidation)
@@ -652,26 +652,6 @@ def _check_max_managed_policies(value: int) -> None:
         raise ValueError(
             f"max_managed_policies={value!r} is invalid: IAM allows 1 to {MAX_MANAGED_POLICIES} "
             f"managed policies per user, group or role ({DEFAULT_MAX_MANAGED_POLICIES} by default)"
-        )
-
-
-def _check_policy_count(policies: PolicySet, whose: str, buckets: int) -> None:
-    """Fail at construction when the buckets cannot fit the allowed managed policies."""
-    # While even the longest bucket ARNs could not pass the limit, skip the
-    # estimate: it renders every statement.
-    if (
-        MANAGED_POLICY_LIMIT + buckets * MAX_CHARS_PER_BUCKET
-        <= policies.max_policies * ESTIMATE_ROOM
-    ):
-        return
-    needed = policies.estimate_policies()
-    if needed > policies.max_policies:
-        raise ValueError(
-            f"{policies.owner.node.path}: {buckets} buckets need about {needed} managed policies of "
-            f"6,144 characters for {whose}, more than max_managed_policies={policies.max_policies}. "
-            "Spread the buckets over several RestorePermissions (one per customer), or raise "
-            f"max_managed_policies (at most {MAX_MANAGED_POLICIES}) after raising the IAM quota "
-            "'Managed policies per user, group or role'."
         )
 
 

@@ -5,7 +5,6 @@ A test fails when the committed file differs from what this prints.
 
 from __future__ import annotations
 
-from .cli import render_rows, render_workflows, resource_label, resource_pattern
 from .policy import (
     KB1025_PUBLISHED_ACTIONS,
     NOT_GRANTED,
@@ -19,6 +18,7 @@ from .policy import (
     kb1025_correction_notes,
     vm_import_role_rows,
 )
+from .policy.explain import render_rows, render_workflows, resource_label, resource_pattern
 
 
 def permissions_markdown() -> str:

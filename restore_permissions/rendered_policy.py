@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsii
-from aws_cdk import Annotations, Aspects, IAspect, Stack
+from aws_cdk import Annotations, AspectPriority, Aspects, IAspect, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct
 
 from . import nag
+from .errors import RestorePermissionsError
+from .nag_reasons import WILDCARD_ACTION_REASONS, wildcard_resource_reason
 from .policy import (
     MANAGED_POLICY_LIMIT,
-    PLANNING_MARGIN,
-    WILDCARD_ACTION_REASONS,
     PolicyOptions,
     PolicyProfile,
     PolicyTargets,
@@ -27,50 +27,22 @@ from .policy import (
     plan_documents,
     render_statements,
     statement_size,
-    wildcard_resource_reason,
 )
+from .policy.sizing import ESTIMATE_ROOM, MAX_CHARS_PER_BUCKET, deployed_length
 from .tokens import ResolvedTokens
-
-#: Room per policy for :meth:`PolicySet.estimate_policies`: the planning limit,
-#: less what packing may leave unused where a statement ends.
-ESTIMATE_ROOM = MANAGED_POLICY_LIMIT - PLANNING_MARGIN - 64
-#: The longest value each pseudo parameter takes ("aws-us-gov", an account id, a Region).
-_PSEUDO_LENGTHS = {
-    "AWS::Partition": 10,
-    "AWS::AccountId": 12,
-    "AWS::Region": 14,
-    "AWS::URLSuffix": 16,
-}
-#: A value nothing is known about: the longest bucket ARN ("arn:aws-us-gov:s3:::" and 63).
-_UNKNOWN_LENGTH = 83
-#: The most characters one bucket adds to a policy set: two ARNs of the
-#: longest unknown length, with their quotes and commas.
-MAX_CHARS_PER_BUCKET = 2 * (_UNKNOWN_LENGTH + 3)
 
 
 class DeployedLength:
     """Measures strings as CloudFormation will deploy them, tokens included."""
 
     def __init__(self, stack: Stack) -> None:
-        self._tokens = ResolvedTokens(stack, _estimate)
+        self._tokens = ResolvedTokens(stack, deployed_length)
 
     def __call__(self, value: str) -> int:
         if "${Token[" not in value:
             return len(value)
         literal, lengths = self._tokens.split(value)
         return len(literal) + sum(lengths)
-
-
-def _estimate(value: Any) -> int:
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, dict):
-        if "Ref" in value:
-            return _PSEUDO_LENGTHS.get(value["Ref"], _UNKNOWN_LENGTH)
-        if "Fn::Join" in value:
-            delimiter, parts = value["Fn::Join"]
-            return sum(_estimate(part) for part in parts) + len(delimiter) * max(len(parts) - 1, 0)
-    return _UNKNOWN_LENGTH
 
 
 @dataclass
@@ -111,8 +83,10 @@ class PolicySet:
         self._rendering: _Rendering | None = None
         self._finalized = False
         # On the first policy rather than the owner: CDK calls an aspect for
-        # every node below its scope, and a policy has one child.
-        Aspects.of(first).add(_PlaceStatements(self))
+        # every node below its scope, and a policy has one child. It adds
+        # statements and policies, so it is a mutating aspect, as aws-iam's own
+        # policy splitting is.
+        Aspects.of(first).add(_PlaceStatements(self), priority=AspectPriority.MUTATING)
 
     def set_statements(
         self,
@@ -141,6 +115,26 @@ class PolicySet:
         length = DeployedLength(Stack.of(self.owner))
         total = sum(statement_size(s, length) + 1 for s in statements)
         return max(1, math.ceil(total / ESTIMATE_ROOM))
+
+    def check_fits(self, whose: str, buckets: int, max_allowed: int) -> None:
+        """ValueError at construction when ``buckets`` cannot fit the allowed managed policies."""
+        # While even the longest bucket ARNs could not pass the limit, skip the
+        # estimate: it renders every statement.
+        if (
+            MANAGED_POLICY_LIMIT + buckets * MAX_CHARS_PER_BUCKET
+            <= self.max_policies * ESTIMATE_ROOM
+        ):
+            return
+        needed = self.estimate_policies()
+        if needed > self.max_policies:
+            raise RestorePermissionsError(
+                self.owner.node.path,
+                f"{buckets} buckets need about {needed} managed policies "
+                f"of 6,144 characters for {whose}, more than max_managed_policies="
+                f"{self.max_policies}. Spread the buckets over several RestorePermissions (one per "
+                f"customer), or raise max_managed_policies (at most {max_allowed}) after raising "
+                "the IAM quota 'Managed policies per user, group or role'.",
+            )
 
     def _require_rendering(self) -> _Rendering:
         if self._rendering is None:

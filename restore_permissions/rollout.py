@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from typing import Any
 
-from aws_cdk import Stack, Stage
+import jsii
+from aws_cdk import IStableStringProducer, Lazy, Stack, Stage
 from aws_cdk import aws_cloudformation as cloudformation
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from .policy import REGION_NAME
 
@@ -23,9 +25,12 @@ class OrganizationRollout(Construct):
     The StackSet deploys the template to every account in the given
     organizational units (or the root), and, with auto-deployment, to accounts
     that join them later; removing an account from them deletes its stack.
-    The template is embedded in the StackSet (TemplateBody), so the rollout
-    stack's template shows exactly what each account gets, and the member
-    stack's own template sits beside it in ``cdk.out`` for review.
+    The template is embedded in the StackSet (TemplateBody), rendered at synth
+    so that the member may still change after this construct is created; the
+    rollout stack's template shows exactly what each account gets, and the
+    member stack's own template sits beside it in ``cdk.out`` for review. A
+    member that CloudFormation would refuse (a bootstrap check, a template past
+    51,200 characters) fails synth.
 
     :param member: the stack to roll out. It must be in another Stage than
         this construct (it is synthesized on its own), use a synthesizer that
@@ -73,22 +78,8 @@ class OrganizationRollout(Construct):
                 f"member={member.node.path!r} is invalid: put the member stack in its own "
                 "cdk.Stage, so that it is synthesized on its own"
             )
-        template = Stage.of(member).synth().get_stack_by_name(member.stack_name).template  # type: ignore[union-attr]
-        if "BootstrapVersion" in template.get("Parameters", {}):
-            raise ValueError(
-                f"member={member.node.path!r} is invalid: its template checks the CDK bootstrap "
-                "version, which member accounts do not have; give it "
-                "synthesizer=cdk.DefaultStackSynthesizer(generate_bootstrap_version_rule=False)"
-            )
-        body = json.dumps(template, separators=(",", ":"))
-        if len(body) > TEMPLATE_BODY_LIMIT:
-            raise ValueError(
-                f"member={member.node.path!r} is invalid: its template has {len(body)} characters, "
-                f"more than the {TEMPLATE_BODY_LIMIT} CloudFormation accepts in a StackSet's "
-                "TemplateBody; split its buckets over more member stacks"
-            )
         super().__init__(scope, construct_id)
-        self.template = template
+        self.member = member
         self.stack_set = cloudformation.CfnStackSet(
             self,
             "StackSet",
@@ -115,5 +106,54 @@ class OrganizationRollout(Construct):
                     regions=[region],
                 )
             ],
-            template_body=body,
+            # Rendered at synth, after every change to the member: CDK synthesizes
+            # nested stages before it resolves this stack's template.
+            template_body=Lazy.string(_MemberTemplateBody(self)),
         )
+        self.node.add_validation(_MemberTemplateChecks(self))
+
+    @property
+    def template(self) -> dict[str, Any]:
+        """The member stack's template, as the StackSet deploys it (synthesizes the member)."""
+        stage = Stage.of(self.member)
+        assert stage is not None
+        template: dict[str, Any] = stage.synth().get_stack_by_name(self.member.stack_name).template
+        return template
+
+    @property
+    def template_body(self) -> str:
+        return json.dumps(self.template, separators=(",", ":"))
+
+
+@jsii.implements(IStableStringProducer)
+class _MemberTemplateBody:
+    def __init__(self, rollout: OrganizationRollout) -> None:
+        self._rollout = rollout
+
+    def produce(self) -> str:
+        return self._rollout.template_body
+
+
+@jsii.implements(IValidation)
+class _MemberTemplateChecks:
+    """What CloudFormation would refuse at deploy time, checked at synth."""
+
+    def __init__(self, rollout: OrganizationRollout) -> None:
+        self._rollout = rollout
+
+    def validate(self) -> list[str]:
+        member = self._rollout.member.node.path
+        if "BootstrapVersion" in self._rollout.template.get("Parameters", {}):
+            return [
+                f"member={member!r} is invalid: its template checks the CDK bootstrap version, "
+                "which member accounts do not have; give it "
+                "synthesizer=cdk.DefaultStackSynthesizer(generate_bootstrap_version_rule=False)"
+            ]
+        size = len(self._rollout.template_body)
+        if size > TEMPLATE_BODY_LIMIT:
+            return [
+                f"member={member!r} is invalid: its template has {size} characters, more than "
+                f"the {TEMPLATE_BODY_LIMIT} CloudFormation accepts in a StackSet's TemplateBody; "
+                "split its buckets over more member stacks"
+            ]
+        return []

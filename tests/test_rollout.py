@@ -169,16 +169,47 @@ def test_member_must_be_synthesizable_on_its_own() -> None:
     assert str(error.value) == (
         "member='Member' is invalid: put the member stack in its own cdk.Stage, so that it is synthesized on its own"
     )
+
+
+def test_a_member_with_a_bootstrap_check_fails_synth() -> None:
+    app = new_app()
     staged = cdk.Stack(cdk.Stage(app, "Stage"), "Member")
     RestorePermissions(staged, "Restore", bucket="my-backups")
-    with pytest.raises(ValueError) as error:
-        OrganizationRollout(
-            cdk.Stack(app, "Rollout2"),
-            "Rollout",
-            member=staged,
-            organizational_unit_ids=["r-ab12"],
-            region="us-east-1",
-        )
-    assert str(error.value).startswith(
-        "member='Stage/Member' is invalid: its template checks the CDK bootstrap version"
+    OrganizationRollout(
+        cdk.Stack(app, "Rollout2"),
+        "Rollout",
+        member=staged,
+        organizational_unit_ids=["r-ab12"],
+        region="us-east-1",
     )
+    with pytest.raises(RuntimeError) as error:
+        app.synth()
+    assert (
+        "[Rollout2/Rollout] member='Stage/Member' is invalid: its template checks the CDK "
+        "bootstrap version"
+    ) in str(error.value)
+
+
+def test_the_member_may_change_after_the_rollout_is_created() -> None:
+    # The template is rendered at synth: a bucket added later reaches every account.
+    app = new_app()
+    member = cdk.Stack(
+        cdk.Stage(app, "Member"),
+        "Member",
+        synthesizer=cdk.DefaultStackSynthesizer(generate_bootstrap_version_rule=False),
+    )
+    restore = RestorePermissions(member, "Restore", bucket="first-backups")
+    rollout_stack = cdk.Stack(app, "Rollout")
+    OrganizationRollout(
+        rollout_stack,
+        "Rollout",
+        member=member,
+        organizational_unit_ids=["r-ab12"],
+        region="us-east-1",
+    )
+    restore.add_bucket("second-backups")
+    cdk.aws_sns.Topic(member, "LateResource")
+    body = app.synth().get_stack_by_name("Rollout").template["Resources"]
+    (stack_set,) = [r for r in body.values() if r["Type"] == "AWS::CloudFormation::StackSet"]
+    text = stack_set["Properties"]["TemplateBody"]
+    assert "second-backups" in text and "AWS::SNS::Topic" in text

@@ -202,9 +202,9 @@ def test_outputs_past_200_fail_before_the_construct_is_added() -> None:
     with pytest.raises(ValueError) as error:
         RestorePermissions(stack, "Customer33", bucket="customer-33-backups")
     assert str(error.value) == (
-        "create_outputs=True would give stack 'Test' 204 outputs; CloudFormation allows 200 per stack. "
-        "Pass create_outputs=False to 'Test/Customer33' and the RestorePermissions after it, or spread "
-        "them over more stacks."
+        "Test/Customer33: create_outputs=True would give stack 'Test' 204 outputs; CloudFormation "
+        "allows 200 per stack. Pass create_outputs=False to this RestorePermissions and the ones "
+        "after it, or spread them over more stacks."
     )
     assert stack.node.try_find_child("Customer33") is None
     RestorePermissions(stack, "Customer33", bucket="customer-33-backups", create_outputs=False)

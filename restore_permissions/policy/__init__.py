@@ -10,8 +10,7 @@ without starting jsii. Its modules, each one concern:
 * :mod:`.rendering`: statements rendered into policy documents with ARNs;
 * :mod:`.trust`: the vmimport role's trust policy;
 * :mod:`.workflows`: each restore path as the calls it makes, in order;
-* :mod:`.explain`: the catalogue as rows for tables and docs;
-* :mod:`.wildcards`: why each wildcard is there (cdk-nag acknowledgments);
+* :mod:`.explain`: the catalogue and the workflows as rows and tables (CLI, docs);
 * :mod:`.sizing`: IAM's size rule and packing statements into policies.
 
 The names below stay importable from ``restore_permissions.policy``.
@@ -71,7 +70,6 @@ from .trust import (
     vm_import_trust_conditions,
     vm_import_trust_policy,
 )
-from .wildcards import WILDCARD_ACTION_REASONS, wildcard_resource_reason
 
 __all__ = [
     "EC2_ACCOUNT_SCOPES",
@@ -92,7 +90,6 @@ __all__ = [
     "VM_IMPORT_ROLE_REASONS",
     "VM_IMPORT_ROLE_WITHOUT_WORKFLOW",
     "VM_IMPORT_SERVICE_PRINCIPAL",
-    "WILDCARD_ACTION_REASONS",
     "WITHOUT_WORKFLOW",
     "CatalogueRow",
     "Guard",
@@ -121,5 +118,4 @@ __all__ = [
     "vm_import_role_statements",
     "vm_import_trust_conditions",
     "vm_import_trust_policy",
-    "wildcard_resource_reason",
 ]

@@ -1,13 +1,16 @@
-"""The catalogue as rows: what is granted, where, why and from which source."""
+"""The catalogue and the workflows as rows and tables, for the CLI and the docs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .catalogue import EC2_ACTION_RESOURCE_TYPES, ResourceType, Source
 from .rendering import PolicyTargets, condition_of, reason_for
 from .statements import PolicyOptions, StatementSpec, identity_statements, vm_import_role_statements
+from .workflows import WORKFLOWS, Actor, availability, explain_workflow
 
 #: Placeholder ARNs: rows show condition keys, not values.
 _PLACEHOLDERS = PolicyTargets(
@@ -58,3 +61,137 @@ def _rows(
                 CatalogueRow(action, resource_types, reason.why, reason.source, spec.sid, condition)
             )
     return rows
+
+
+def resource_label(resource_type: ResourceType) -> str:
+    """How a resource_type reads in tables; the ARN patterns are in docs/permissions.md."""
+    labels = {
+        ResourceType.ANY: "*",
+        ResourceType.BUCKET: "bucket",
+        ResourceType.OBJECTS: "bucket/*",
+        ResourceType.KMS_KEY: "kms key",
+        ResourceType.FEDERATED_USER: "sts:federated-user",
+        ResourceType.EMAIL_IDENTITY: "ses:identity",
+    }
+    return labels.get(resource_type, f"ec2:{resource_type.value}")
+
+
+def resource_pattern(resource_type: ResourceType) -> str:
+    """The ARN pattern of a resource_type, with PARTITION, ACCOUNT and REGION placeholders."""
+    return PolicyTargets(
+        partition="PARTITION",
+        account="ACCOUNT",
+        bucket_arns=["arn:PARTITION:s3:::BUCKET"],
+        object_arns=["arn:PARTITION:s3:::BUCKET/*"],
+        kms_key_arns=["arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID"],
+        regions=["REGION"],
+    ).resources(resource_type)[0]
+
+
+def render_rows(rows: Sequence[CatalogueRow], output_format: str) -> str:
+    """The catalogue rows as a text table, a Markdown table or JSON."""
+    records = [
+        {
+            "action": row.action,
+            "resource": ", ".join(
+                resource_label(resource_type) for resource_type in row.resource_types
+            ),
+            "resource_arns": [
+                resource_pattern(resource_type) for resource_type in row.resource_types
+            ],
+            "condition": row.condition,
+            "why": row.reason,
+            "source": row.source.value,
+            "statement": row.statement,
+        }
+        for row in rows
+    ]
+    if output_format == "json":
+        return json.dumps(records, indent=2) + "\n"
+    columns = ["action", "resource", "condition", "why", "source"]
+    if output_format == "markdown":
+        lines = [
+            "| " + " | ".join(c.capitalize() for c in columns) + " |",
+            "|" + "---|" * len(columns),
+        ]
+        for record in records:
+            cells = [f"`{record['action']}`", *(str(record[c]) for c in columns[1:])]
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        return "\n".join(lines) + "\n"
+    widths = {c: max(len(c), *(len(str(r[c])) for r in records)) for c in columns}
+    lines = ["  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip()]
+    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in columns).rstrip() for r in records]
+    return "\n".join(lines) + "\n"
+
+
+def workflow_records(options: PolicyOptions, *, kms: bool) -> list[dict[str, Any]]:
+    """Each workflow, whether ``options`` serve it, and each call with the statements that allow it."""
+    records = []
+    for flow in WORKFLOWS:
+        status, reason = availability(flow, options, kms=kms)
+        calls = [
+            {
+                "step": step,
+                "caller": row.call.actor.value,
+                "action": row.call.action,
+                "what": row.call.what,
+                "allowed_by": {
+                    resource_label(resource_type): sid or "NOT GRANTED"
+                    for resource_type, sid in row.statements
+                },
+            }
+            for step, row in enumerate(explain_workflow(flow, options, kms=kms), 1)
+        ]
+        records.append(
+            {
+                "workflow": flow.name,
+                "title": flow.title,
+                "status": status.value,
+                "reason": reason,
+                "note": flow.note,
+                "sources": [source.value for source in flow.sources],
+                "calls": calls,
+            }
+        )
+    return records
+
+
+def render_workflows(options: PolicyOptions, *, kms: bool, output_format: str) -> str:
+    """The workflows as JSON, or as one table (text or Markdown) per workflow."""
+    records = workflow_records(options, kms=kms)
+    if output_format == "json":
+        return json.dumps(records, indent=2) + "\n"
+    markdown = output_format == "markdown"
+    out = []
+    for record in records:
+        status = record["status"] + (f": {record['reason']}" if record["reason"] else "")
+        if markdown:
+            out += [
+                f"### `{record['workflow']}`: {record['title']}",
+                "",
+                f"{record['note']} Sources: {', '.join(record['sources'])}.",
+                "",
+                f"With these options: {status}.",
+                "",
+                "| Step | Caller | Action | What | Allowed by |",
+                "|---|---|---|---|---|",
+            ]
+        else:
+            out += [f"{record['workflow']}: {record['title']} ({status})"]
+        for call in record["calls"]:
+            by_statement: dict[str, list[str]] = {}
+            for label, sid in call["allowed_by"].items():
+                by_statement.setdefault(sid, []).append(label)
+            allowed_by = "; ".join(
+                f"{sid} ({', '.join(labels)})" for sid, labels in by_statement.items()
+            )
+            if markdown:
+                out.append(
+                    f"| {call['step']} | {call['caller']} | `{call['action']}` | {call['what']} "
+                    f"| {allowed_by} |"
+                )
+            else:
+                caller = "" if call["caller"] == Actor.IDENTITY.value else "vmimport role: "
+                out.append(f"  {call['step']:>2}. {caller}{call['action']}: {allowed_by}")
+        out.append("")
+    return "\n".join(out)

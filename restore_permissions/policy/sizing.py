@@ -102,3 +102,35 @@ class _Packer:
             "Sid": sid,
             "Resource": resources if len(resources) > 1 else resources[0],
         }
+
+
+#: Room per policy for :meth:`PolicySet.estimate_policies`: the planning limit,
+#: less what packing may leave unused where a statement ends.
+ESTIMATE_ROOM = MANAGED_POLICY_LIMIT - PLANNING_MARGIN - 64
+#: The longest value each pseudo parameter takes ("aws-us-gov", an account id, a Region).
+_PSEUDO_LENGTHS = {
+    "AWS::Partition": 10,
+    "AWS::AccountId": 12,
+    "AWS::Region": 14,
+    "AWS::URLSuffix": 16,
+}
+#: A value nothing is known about: the longest bucket ARN ("arn:aws-us-gov:s3:::" and 63).
+_UNKNOWN_LENGTH = 83
+#: The most characters one bucket adds to a policy set: two ARNs of the
+#: longest unknown length, with their quotes and commas.
+MAX_CHARS_PER_BUCKET = 2 * (_UNKNOWN_LENGTH + 3)
+
+
+def deployed_length(value: Any) -> int:
+    """How long a resolved CloudFormation value will be once deployed, at most."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return _PSEUDO_LENGTHS.get(value["Ref"], _UNKNOWN_LENGTH)
+        if "Fn::Join" in value:
+            delimiter, parts = value["Fn::Join"]
+            return sum(deployed_length(part) for part in parts) + len(delimiter) * max(
+                len(parts) - 1, 0
+            )
+    return _UNKNOWN_LENGTH

@@ -1,11 +1,13 @@
-"""Why each wildcard in a rendered policy is there: the text of the cdk-nag acknowledgments."""
+"""The text of every cdk-nag acknowledgment the construct adds: why each finding is accepted.
+
+Pure Python, like the catalogue, so that reviewers can read and test it without CDK.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .catalogue import EC2_ACCOUNT_SCOPES, ResourceType
-from .statements import PolicyProfile
+from .policy import EC2_ACCOUNT_SCOPES, PolicyProfile, ResourceType
 
 _VENDOR_EXACT = "PolicyProfile.KB1025 was chosen: the vendor-exact profile grants"
 
@@ -60,3 +62,18 @@ WILDCARD_ACTION_REASONS: Mapping[str, str] = {
     "s3:*": f"{_VENDOR_EXACT} s3:* on the backup bucket and its objects, as KB 1025 does.",
     "ses:*": f"{_VENDOR_EXACT} ses:* as KB 1025 does.",
 }
+
+
+#: Why the access-key secrets have no rotation schedule.
+SECRET_ROTATION_REASON = (
+    "The secret holds an IAM access key that CloudFormation creates; rotate it with "
+    "overlap through the identity's access_keys slots (add the other slot, switch the backup "
+    "tool, remove the old slot), which creates and deletes keys and secrets together. A "
+    "Secrets Manager rotation schedule would change the key behind the backup tool's back."
+)
+#: Why the access-key secrets may use the AWS managed key.
+SECRET_AWS_MANAGED_KEY_REASON = (
+    "SecretEncryption.aws_managed_key() was chosen: encrypted with the AWS managed key "
+    "aws/secretsmanager. By default a customer-managed key per stack encrypts it, and this "
+    "acknowledgment is not added."
+)

@@ -1,0 +1,81 @@
+"""Invalid combinations are type errors: mypy, run on small programs that use the API."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from mypy import api
+
+from .conftest import ROOT
+
+HEADER = """
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from restore_permissions import PolicyProfile, RestoreIdentity, RestorePermissions
+stack = cdk.Stack(cdk.App(), "S")
+"""
+
+
+def mypy_errors(body: str) -> list[str]:
+    program = ROOT / ".mypy-typing-check.py"
+    program.write_text(HEADER + textwrap.dedent(body))
+    try:
+        stdout, _, _ = api.run(
+            [
+                str(program),
+                "--strict",
+                "--no-error-summary",
+                "--cache-dir",
+                str(ROOT / ".mypy_cache"),
+            ]
+        )
+    finally:
+        program.unlink()
+    return [line.split(": error: ", 1)[1] for line in stdout.splitlines() if ": error: " in line]
+
+
+def test_the_valid_api_type_checks() -> None:
+    assert (
+        mypy_errors(
+            """
+            RestorePermissions(stack, "A", bucket="my-backups")
+            RestorePermissions(
+                stack,
+                "B",
+                bucket="my-backups",
+                identity=RestoreIdentity.role(
+                    assumed_by=iam.AccountPrincipal("111122223333"), external_id="x1"
+                ),
+                profile=PolicyProfile.least_privilege(instance_tag=("k", "v"), federation=True),
+            )
+            """
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (
+            'RestoreIdentity.user(external_id="restore-1")',
+            'Unexpected keyword argument "external_id" for "user" of "RestoreIdentity"  [call-arg]',
+        ),
+        (
+            'RestoreIdentity.role(assumed_by=iam.AccountPrincipal("1"), access_keys=[])',
+            'Unexpected keyword argument "access_keys" for "role" of "RestoreIdentity"  [call-arg]',
+        ),
+        (
+            "PolicyProfile.kb1025(federation=True)",
+            'Unexpected keyword argument "federation" for "kb1025" of "PolicyProfile"  [call-arg]',
+        ),
+        (
+            'RestorePermissions(stack, "C", bucket="b-1", external_id="x")',
+            'Unexpected keyword argument "external_id" for "RestorePermissions"  [call-arg]',
+        ),
+    ],
+    ids=["external_id on a user", "access keys on a role", "opt-in on KB1025", "old flat prop"],
+)
+def test_an_invalid_combination_is_a_type_error(body: str, error: str) -> None:
+    assert mypy_errors(body) == [error]
