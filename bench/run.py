@@ -115,8 +115,13 @@ def count_policies(outdir: pathlib.Path) -> tuple[int, int]:
 
 
 def deployed(value: object) -> object:
-    """``Fn::Join`` and pseudo-parameter ``Ref`` evaluated as CloudFormation would."""
-    refs = {"AWS::Partition": "aws", "AWS::AccountId": "123456789012", "AWS::Region": "us-east-1"}
+    """``Fn::Join``, ``Fn::Sub`` and pseudo-parameter ``Ref`` evaluated as CloudFormation would."""
+    refs = {
+        "AWS::Partition": "aws",
+        "AWS::AccountId": "123456789012",
+        "AWS::Region": "us-east-1",
+        "AWS::URLSuffix": "amazonaws.com",
+    }
     if isinstance(value, list):
         return [deployed(item) for item in value]
     if isinstance(value, dict):
@@ -125,6 +130,11 @@ def deployed(value: object) -> object:
         if set(value) == {"Fn::Join"}:
             delimiter, parts = value["Fn::Join"]
             return delimiter.join(str(deployed(part)) for part in parts)
+        if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+            body = value["Fn::Sub"]
+            for name, replacement in refs.items():
+                body = body.replace("${" + name + "}", replacement)
+            return body
         return {key: deployed(item) for key, item in value.items()}
     return value
 

@@ -48,6 +48,7 @@ from .policy import (
 )
 from .policy.workflows import unsupported_workflows
 from .rendered_policy import PolicySet
+from .template_limits import add_template_limits
 from .vm_import import VmImportAccountRole, VmImportMode, VmImportServiceRole, root_stack
 
 # IAM user and role names (IAM quotas page).
@@ -77,7 +78,7 @@ def _check_known_to_account_stack(
     """ValueError when the account stack would have to reference another stack for a bucket."""
     home = root_stack(account_role)
     for stack, value in zip(bucket.stacks, (bucket.bucket_arn, bucket.kms_key_arn), strict=True):
-        literal = (value or "").replace(tokens.partition(), "")
+        literal = (value or "").replace(tokens.partition(), "").replace(tokens.PARTITION, "")
         if stack is not None and root_stack(stack) is not home and tokens.is_unresolved(literal):
             raise ValueError(
                 f"{path}: {value!r} is created in stack {stack.node.path!r}; the "
@@ -190,6 +191,7 @@ class RestorePermissions(Construct):
             ),
         )
         self.options = profile
+        add_template_limits(scope)
         slots = (
             list(dict.fromkeys(identity.access_keys)) if isinstance(identity, UserIdentity) else []
         )
@@ -329,13 +331,13 @@ class RestorePermissions(Construct):
         self._buckets.extend(buckets)
         kms_key_arns = list(dict.fromkeys(b.kms_key_arn for b in self._buckets if b.kms_key_arn))
         arns = PolicyTargets(
-            partition=tokens.partition(),
-            account=Stack.of(self).account,
+            partition=tokens.PARTITION,
+            account=tokens.account_of(Stack.of(self)),
             bucket_arns=[b.bucket_arn for b in self._buckets],
             object_arns=[b.objects_arn for b in self._buckets],
             kms_key_arns=kms_key_arns,
             regions=self.options.allowed_regions,
-            url_suffix=tokens.url_suffix(),
+            url_suffix=tokens.URL_SUFFIX,
         )
         self._policies.set_statements(
             identity_statements(self.options, kms=bool(kms_key_arns)), arns, self.options
@@ -358,7 +360,7 @@ class RestorePermissions(Construct):
         if isinstance(bucket, str):
             # Built by hand rather than with s3.Bucket.from_bucket_name, which
             # refuses legacy names longer than 63 characters.
-            bucket_arn = f"arn:{tokens.partition()}:s3:::{bucket}"
+            bucket_arn = f"arn:{tokens.PARTITION}:s3:::{bucket}"
             objects_arn = f"{bucket_arn}/*"
         else:
             bucket_arn, objects_arn = bucket.bucket_arn, bucket.arn_for_objects("*")

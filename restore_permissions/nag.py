@@ -114,8 +114,8 @@ class WildcardAcknowledgments:
         flatten = Flattener(Stack.of(self._policy))
         findings: dict[str, str] = {}
         for resource, reason in self._resources():
-            if "*" not in resource:
-                continue  # a token never resolves to a wildcard
+            if "*" not in resource and "${Token[" not in resource:
+                continue  # literal text without a wildcard (an Fn::Sub token may hold one)
             flat = flatten(resource)
             if "*" in flat:
                 findings.setdefault(f"AwsSolutions-IAM5[Resource::{flat}]", reason)

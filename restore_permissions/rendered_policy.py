@@ -15,7 +15,7 @@ from aws_cdk import Annotations, AspectPriority, Aspects, IAspect, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct
 
-from . import nag
+from . import nag, tokens
 from .errors import RestorePermissionsError
 from .nag_reasons import WILDCARD_ACTION_REASONS, wildcard_resource_reason
 from .policy import (
@@ -40,7 +40,8 @@ class DeployedLength:
 
     def __call__(self, value: str) -> int:
         if "${Token[" not in value:
-            return len(value)
+            # A placeholder string (before cfn_string) counts as deployed.
+            return deployed_length({"Fn::Sub": value}) if "${AWS::" in value else len(value)
         literal, lengths = self._tokens.split(value)
         return len(literal) + sum(lengths)
 
@@ -148,13 +149,19 @@ class PolicySet:
         rendering = self._require_rendering()
         stack = Stack.of(self.owner)
         length = DeployedLength(stack)
-        statements = render_statements(
-            rendering.specs,
-            rendering.targets,
-            rendering.options,
-            for_vm_import_role=rendering.for_vm_import_role,
-        )
-        reasons = self._wildcard_reasons(rendering)
+        statements = [
+            _with_cfn_strings(s)
+            for s in render_statements(
+                rendering.specs,
+                rendering.targets,
+                rendering.options,
+                for_vm_import_role=rendering.for_vm_import_role,
+            )
+        ]
+        reasons = {
+            tokens.cfn_string(resource): reason
+            for resource, reason in self._wildcard_reasons(rendering).items()
+        }
         # Statements granted through grant_principal already sit in the first policy.
         reserved = 0
         if not self.policies[0].document.is_empty:
@@ -217,6 +224,17 @@ class _PlaceStatements:
     def visit(self, node: IConstruct) -> None:
         if node is self._policy_set.policies[0]:
             self._policy_set.place_statements()
+
+
+def _with_cfn_strings(value: Any) -> Any:
+    """A rendered statement with every placeholder string made a CloudFormation value."""
+    if isinstance(value, str):
+        return tokens.cfn_string(value)
+    if isinstance(value, list):
+        return [_with_cfn_strings(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _with_cfn_strings(item) for key, item in value.items()}
+    return value
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from aws_cdk import Aws, Stack, Token
+from aws_cdk import Aws, Fn, Stack, Token
 
 T = TypeVar("T")
 
@@ -49,6 +49,40 @@ def is_unresolved(value: str) -> bool:
     marker is literal; only text with it is asked of CDK.
     """
     return "${Token[" in value and bool(Token.is_unresolved(value))
+
+
+#: Pseudo parameters written in Fn::Sub syntax. ARNs are built with these and
+#: turned into one ``Fn::Sub`` each by :func:`cfn_string`, which CloudFormation
+#: reads as a single short string, rather than a nested ``Fn::Join`` per ARN.
+PARTITION = "${AWS::Partition}"
+ACCOUNT = "${AWS::AccountId}"
+URL_SUFFIX = "${AWS::URLSuffix}"
+_PSEUDO = (PARTITION, ACCOUNT, URL_SUFFIX)
+
+
+@functools.cache
+def cfn_string(value: str) -> str:
+    """``value`` with the pseudo-parameter placeholders made real.
+
+    Without other tokens it becomes one ``Fn::Sub``; with them (a bucket name
+    from a parameter, say), the placeholders become CDK's own pseudo tokens and
+    CDK writes its usual ``Fn::Join``. Cached: one token per distinct string,
+    so that the same ARN is the same token wherever it is compared.
+    """
+    if "${AWS::" not in value:
+        return value
+    if "${Token[" not in value:
+        return str(Fn.sub(value))
+    return (
+        value.replace(PARTITION, partition())
+        .replace(ACCOUNT, str(Aws.ACCOUNT_ID))
+        .replace(URL_SUFFIX, url_suffix())
+    )
+
+
+def account_of(stack: Stack) -> str:
+    """The stack's account: the literal one of an env, or the placeholder."""
+    return ACCOUNT if Token.is_unresolved(stack.account) else stack.account
 
 
 @functools.cache

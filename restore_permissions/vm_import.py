@@ -165,8 +165,8 @@ class VmImportServiceRole(Construct):
                 self._kms_key_arns.append(kms_key_arn)
         self.policies.max_policies = max(self.policies.max_policies, max_policies)
         arns = PolicyTargets(
-            partition=tokens.partition(),
-            account=Stack.of(self).account,
+            partition=tokens.PARTITION,
+            account=tokens.account_of(Stack.of(self)),
             bucket_arns=self._bucket_arns,
             object_arns=self._object_arns,
             kms_key_arns=self._kms_key_arns,

@@ -144,7 +144,7 @@ def two_in_one_stack() -> Synthesized:
 
 
 def resolve_cfn(value: Any, refs: Mapping[str, Any]) -> Any:
-    """Evaluate ``Ref`` and ``Fn::Join`` in a template fragment, as CloudFormation would.
+    """Evaluate ``Ref``, ``Fn::Join`` and ``Fn::Sub`` in a template fragment, as CloudFormation would.
 
     ``refs`` gives the value of each referenced name (pseudo parameters, parameters).
     """
@@ -156,6 +156,11 @@ def resolve_cfn(value: Any, refs: Mapping[str, Any]) -> Any:
         if set(value) == {"Fn::Join"}:
             delimiter, items = value["Fn::Join"]
             return delimiter.join(str(resolve_cfn(item, refs)) for item in items)
+        if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+            body = value["Fn::Sub"]
+            for name, replacement in refs.items():
+                body = body.replace("${" + name + "}", str(replacement))
+            return body
         return {key: resolve_cfn(item, refs) for key, item in value.items()}
     return value
 

@@ -301,12 +301,12 @@ def test_two_constructs_share_one_vmimport_role(two_in_one_stack: Synthesized) -
     statements = vmimport_policy(synth)["Properties"]["PolicyDocument"]["Statement"]
     by_sid = {statement["Sid"]: statement["Resource"] for statement in statements}
     assert by_sid["BackupBucket"] == [
-        {"Fn::Join": ["", ["arn:", PARTITION, ":s3:::customer-a-backups"]]},
-        {"Fn::Join": ["", ["arn:", PARTITION, ":s3:::customer-b-backups"]]},
+        {"Fn::Sub": "arn:${AWS::Partition}:s3:::customer-a-backups"},
+        {"Fn::Sub": "arn:${AWS::Partition}:s3:::customer-b-backups"},
     ]
     assert by_sid["BackupObjects"] == [
-        {"Fn::Join": ["", ["arn:", PARTITION, ":s3:::customer-a-backups/*"]]},
-        {"Fn::Join": ["", ["arn:", PARTITION, ":s3:::customer-b-backups/*"]]},
+        {"Fn::Sub": "arn:${AWS::Partition}:s3:::customer-a-backups/*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:s3:::customer-b-backups/*"},
     ]
     synth.template.resource_count_is("AWS::IAM::User", 2)
     synth.template.resource_count_is("AWS::IAM::Group", 2)

@@ -117,9 +117,7 @@ def test_legacy_bucket_names_need_the_escape_hatch() -> None:
     stack = cdk.Stack.of(restore)
     statements = synthesize(cdk.App.of(stack), stack).policy_document()["Statement"]  # type: ignore[arg-type]
     (bucket_statement,) = [s for s in statements if s["Sid"] == "BackupBucket"]
-    assert bucket_statement["Resource"] == {
-        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":s3:::{legacy}"]]
-    }
+    assert bucket_statement["Resource"] == {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{legacy}"}
 
 
 def test_legacy_mode_still_rejects_names_no_bucket_can_have() -> None:

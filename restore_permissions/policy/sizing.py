@@ -126,6 +126,11 @@ def deployed_length(value: Any) -> int:
     if isinstance(value, str):
         return len(value)
     if isinstance(value, dict):
+        if "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
+            body = value["Fn::Sub"]
+            for name, longest in _PSEUDO_LENGTHS.items():
+                body = body.replace("${" + name + "}", "x" * longest)
+            return len(body)
         if "Ref" in value:
             return _PSEUDO_LENGTHS.get(value["Ref"], _UNKNOWN_LENGTH)
         if "Fn::Join" in value:

@@ -1,0 +1,72 @@
+"""CloudFormation's template limits fail synth, naming the stack, the measure and the fix."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import Mapping
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from restore_permissions import RestorePermissions
+from restore_permissions.template_limits import INLINE_CONTEXT, TemplateLimits
+
+from .conftest import new_app
+
+
+def write(tmp_path: pathlib.Path, template: Mapping[str, Any], pad: int = 0) -> pathlib.Path:
+    path = tmp_path / "Customers.template.json"
+    text = json.dumps(template)
+    path.write_text(text + " " * pad)
+    return path
+
+
+def test_a_template_within_every_limit_has_no_problem(tmp_path: pathlib.Path) -> None:
+    path = write(tmp_path, {"Resources": {"A": {}}, "Outputs": {"O": {}}}, pad=999_000)
+    assert TemplateLimits().problems(path) == []
+
+
+def test_past_1_000_000_bytes_from_s3(tmp_path: pathlib.Path) -> None:
+    path = write(tmp_path, {"Resources": {}}, pad=1_000_000)
+    ((rule, description, fix),) = TemplateLimits().problems(path)
+    assert rule == "TemplateSize"
+    assert description == (
+        "stack 'Customers': the template is 1,000,017 bytes; CloudFormation accepts 1,000,000 "
+        "for a template read from S3"
+    )
+    assert fix == "spread the customers over more stacks, or use create_outputs=False"
+
+
+def test_past_51_200_bytes_inline(tmp_path: pathlib.Path) -> None:
+    path = write(tmp_path, {"Resources": {}}, pad=51_200)
+    ((rule, description, _),) = TemplateLimits(inline=True).problems(path)
+    assert rule == "TemplateSize"
+    assert description.endswith("CloudFormation accepts 51,200 for a template passed inline")
+    assert TemplateLimits(inline=False).problems(path) == []
+
+
+def test_resources_and_outputs(tmp_path: pathlib.Path) -> None:
+    template: dict[str, Any] = {
+        "Resources": {f"R{i}": {} for i in range(501)},
+        "Outputs": {f"O{i}": {} for i in range(201)},
+    }
+    found = {rule: text for rule, text, _ in TemplateLimits().problems(write(tmp_path, template))}
+    assert found == {
+        "ResourceCount": "stack 'Customers': 501 resources; CloudFormation allows 500",
+        "OutputCount": "stack 'Customers': 201 outputs; CloudFormation allows 200",
+    }
+
+
+@pytest.mark.parametrize("inline", [False, True], ids=["from S3", "inline"])
+def test_synth_fails_only_past_the_limit_that_applies(inline: bool) -> None:
+    app = new_app(**({INLINE_CONTEXT: "true"} if inline else {}))
+    stack = cdk.Stack(app, "Customers")
+    for i in range(6):
+        RestorePermissions(stack, f"Customer{i}", bucket=f"customer-{i}-backups")
+    if inline:
+        with pytest.raises(RuntimeError, match="ValidationFailed"):
+            app.synth()
+    else:
+        app.synth()
