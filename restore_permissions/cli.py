@@ -178,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         options = _options(args) if args.command in ("policy", "explain") else None
+        _check_partition(args)
     except ValueError as error:
         parser.error(str(error))
     if args.command == "policy":
@@ -221,12 +222,50 @@ def _fitted(document: dict[str, Any]) -> dict[str, Any] | list[dict[str, Any]]:
     documents = [
         policy_document(statements) for statements in plan_documents(document["Statement"])
     ]
+    if len(documents) > MAX_POLICIES_PER_IDENTITY:
+        print(
+            f"{PROG}: error: {len(documents)} managed policies would be needed; IAM allows "
+            f"{MAX_POLICIES_PER_IDENTITY} per user, group or role at most: split the buckets "
+            "over several identities (one per customer)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
     print(
         f"{PROG}: {iam_size(document)} characters do not fit one managed policy "
         f"({MANAGED_POLICY_LIMIT}); printing {len(documents)} documents, one policy each",
         file=sys.stderr,
     )
     return documents
+
+
+#: IAM's highest quota of managed policies per user, group or role.
+MAX_POLICIES_PER_IDENTITY = 20
+
+
+def _region_partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def _check_partition(args: argparse.Namespace) -> None:
+    """--partition, the Regions and the KMS key ARN must name one partition."""
+    partition = getattr(args, "partition", None)
+    if partition is None:
+        return
+    for region in getattr(args, "region", None) or []:
+        if _region_partition(region) != partition:
+            raise ValueError(
+                f"--region {region} is in partition {_region_partition(region)}, not "
+                f"--partition {partition}"
+            )
+    kms_key = getattr(args, "kms_key", None)
+    if kms_key and kms_key.split(":")[1] != partition:
+        raise ValueError(
+            f"--kms-key {kms_key} is in partition {kms_key.split(':')[1]}, not --partition {partition}"
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

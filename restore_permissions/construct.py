@@ -187,6 +187,8 @@ class RestorePermissions(Construct):
                 profile=profile,
                 vm_import=vm_import,
                 legacy_bucket_name=legacy_bucket_name,
+                create_outputs=create_outputs,
+                encryption_key=encryption_key,
                 max_managed_policies=max_managed_policies,
             ),
         )
@@ -310,7 +312,12 @@ class RestorePermissions(Construct):
         Logical ids do not change, so a deployed stack updates in place.
         ``encryption_key`` defaults to the bucket's ``encryption_key``.
         """
-        (checked,) = _check_buckets(bucket, None, legacy=self._legacy_bucket_name)
+
+        def check() -> list[s3.IBucket | str]:
+            _check_encryption_key(encryption_key, "encryption_key")
+            return _check_buckets(bucket, None, legacy=self._legacy_bucket_name)
+
+        (checked,) = _with_path(self.node.path, check)
         self._add_buckets([self._bucket_arns(checked, encryption_key)])
 
     def _new_policy(self, policy_id: str) -> iam.ManagedPolicy:
@@ -557,9 +564,18 @@ def _check_props(
     profile: PolicyOptions,
     vm_import: VmImportMode | VmImportAccountRole,
     legacy_bucket_name: bool,
+    create_outputs: bool,
+    encryption_key: kms.IKey | None,
     max_managed_policies: int,
 ) -> list[s3.IBucket | str]:
     """Every value check, before any child is created; returns the buckets."""
+    for name, flag in (
+        ("legacy_bucket_name", legacy_bucket_name),
+        ("create_outputs", create_outputs),
+    ):
+        if not isinstance(flag, bool):
+            raise ValueError(f"{name}={flag!r} is invalid: pass True or False (a bool)")
+    _check_encryption_key(encryption_key, "encryption_key")
     all_buckets = _check_buckets(bucket, buckets, legacy=legacy_bucket_name)
     _check_max_managed_policies(max_managed_policies)
     _check_identity(identity)
@@ -567,7 +583,26 @@ def _check_props(
     _check_vm_import(vm_import)
     if isinstance(vm_import, VmImportMode) and vm_import is not VmImportMode.NONE:
         VmImportServiceRole.check_mode(scope, vm_import)
+    if (
+        isinstance(identity, RoleIdentity)
+        and isinstance(identity.name, str)
+        and identity.name.lower() == VM_IMPORT_ROLE_NAME
+        and vm_import is not VmImportMode.NONE
+    ):
+        raise ValueError(
+            f"name={identity.name!r} is invalid: the account's VM Import/Export service role "
+            "has that name (IAM role names are unique per account, case-insensitively); name "
+            "the restore role otherwise"
+        )
     return all_buckets
+
+
+def _check_encryption_key(key: object, argument: str) -> None:
+    if key is not None and not hasattr(key, "key_arn"):
+        raise ValueError(
+            f"{argument}={key!r} is invalid: pass a kms.IKey, for example "
+            "kms.Key.from_key_arn(self, 'BackupKey', 'arn:aws:kms:...')"
+        )
 
 
 def _check_identity(identity: UserIdentity | RoleIdentity) -> None:
@@ -579,6 +614,12 @@ def _check_identity(identity: UserIdentity | RoleIdentity) -> None:
                 "example iam.AccountPrincipal('111122223333')"
             )
         external_id = identity.external_id
+        if external_id is not None and isinstance(identity.assumed_by, iam.ServicePrincipal):
+            raise ValueError(
+                f"external_id={external_id!r} is invalid with assumed_by={identity.assumed_by}: "
+                "an AWS service never sends sts:ExternalId, so the role could never be assumed; "
+                "an external id is for principals in other accounts"
+            )
         if external_id is not None and (
             not isinstance(external_id, str)
             or (not tokens.is_unresolved(external_id) and not _EXTERNAL_ID.fullmatch(external_id))

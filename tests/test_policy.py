@@ -497,7 +497,7 @@ def test_past_ten_regions_the_largest_combination_splits_into_policies_that_fit(
         ),
         (
             {"instance_tag": ("restore",)},
-            "instance_tag=('restore',) is invalid: use a (key, value) tuple",
+            "instance_tag=('restore',) is invalid: use a (key, value) tuple of str",
         ),
         (
             {"profile": "kb1025"},

@@ -108,8 +108,8 @@ def test_add_bucket_checks_the_name() -> None:
     with pytest.raises(ValueError) as error:
         restore.add_bucket("s3://bucket-b")
     assert str(error.value) == (
-        "bucket='s3://bucket-b' is not a valid S3 bucket name: it is a URL; pass the bucket name "
-        "alone (for example 'bucket-b')."
+        "Test/Restore: bucket='s3://bucket-b' is not a valid S3 bucket name: it is a URL; pass "
+        "the bucket name alone (for example 'bucket-b')."
     )
 
 

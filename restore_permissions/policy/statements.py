@@ -49,7 +49,7 @@ class PolicyProfile(enum.Enum):
         return PolicyOptions(
             profile=PolicyProfile.LEAST_PRIVILEGE,
             allowed_regions=_regions(allowed_regions),
-            instance_tag=instance_tag,
+            instance_tag=tuple(instance_tag) if isinstance(instance_tag, list) else instance_tag,
             federation=federation,
             email_notifications=email_notifications,
             deploy_time_values=_deploy_time(allowed_regions, instance_tag),
@@ -231,9 +231,9 @@ class PolicyOptions:
     #: and only tagged resources may be controlled. Spot requests and the legacy
     #: ImportInstance/ImportVolume are then not granted. LEAST_PRIVILEGE only.
     instance_tag: tuple[str, str] | None = None
-    #: CatalogueRow ``sts:GetFederationToken`` (MSP360 Managed Backup Service). LEAST_PRIVILEGE only.
+    #: Grant ``sts:GetFederationToken`` (MSP360 Managed Backup Service). LEAST_PRIVILEGE only.
     federation: bool = False
-    #: CatalogueRow ``ses:SendEmail`` and ``ses:SendRawEmail``. LEAST_PRIVILEGE only.
+    #: Grant ``ses:SendEmail`` and ``ses:SendRawEmail``. LEAST_PRIVILEGE only.
     email_notifications: bool = False
     #: Values only known at deploy time (CDK tokens) are not checked.
     deploy_time_values: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
@@ -244,6 +244,22 @@ class PolicyOptions:
                 f"profile={self.profile!r} is invalid: use PolicyProfile.LEAST_PRIVILEGE or "
                 "PolicyProfile.KB1025"
             )
+        # Strict types: a string "false" is truthy and would grant what it denies.
+        for name in ("federation", "email_notifications"):
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                raise ValueError(f"{name}={value!r} is invalid: pass True or False (a bool)")
+        if isinstance(self.allowed_regions, str) or not isinstance(
+            self.allowed_regions, (tuple, list)
+        ):
+            raise ValueError(
+                f"allowed_regions={self.allowed_regions!r} is invalid: pass a list of Region names"
+            )
+        for region in self.allowed_regions:
+            if not isinstance(region, str):
+                raise ValueError(
+                    f"allowed_regions contains {region!r}, which is not a Region name (a str)"
+                )
         object.__setattr__(self, "allowed_regions", tuple(dict.fromkeys(self.allowed_regions)))
         for region in self.allowed_regions:
             if region not in self.deploy_time_values and not REGION_NAME.fullmatch(region):
@@ -259,9 +275,13 @@ class PolicyOptions:
                         "PolicyProfile.KB1025 grants exactly what the vendor article grants"
                     )
         if self.instance_tag is not None:
-            if not (isinstance(self.instance_tag, tuple) and len(self.instance_tag) == 2):
+            if not (
+                isinstance(self.instance_tag, tuple)
+                and len(self.instance_tag) == 2
+                and all(isinstance(part, str) for part in self.instance_tag)
+            ):
                 raise ValueError(
-                    f"instance_tag={self.instance_tag!r} is invalid: use a (key, value) tuple"
+                    f"instance_tag={self.instance_tag!r} is invalid: use a (key, value) tuple of str"
                 )
             key, value = self.instance_tag
             if key not in self.deploy_time_values and (
