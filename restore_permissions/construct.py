@@ -43,11 +43,12 @@ from .policy import (
     PolicyOptions,
     PolicyProfile,
     PolicyTargets,
-    identity_statements,
     kb1025_correction_notes,
+    own_identity_statements,
 )
 from .policy.workflows import unsupported_workflows
 from .rendered_policy import PolicySet
+from .shared_policy import SharedRestorePolicy
 from .template_limits import add_template_limits
 from .vm_import import VmImportAccountRole, VmImportMode, VmImportServiceRole, root_stack
 
@@ -213,7 +214,9 @@ class RestorePermissions(Construct):
             self.managed_policy,
             new_policy=self._new_policy,
             profile=profile.profile,
-            max_policies=max_managed_policies,
+            # The stack's shared policy counts against the same quota.
+            max_policies=max(1, max_managed_policies - 1),
+            shared_policies=1,
         )
         self._buckets: list[_BucketArns] = []
         self._legacy_bucket_name = legacy_bucket_name
@@ -223,10 +226,20 @@ class RestorePermissions(Construct):
         self.access_keys: dict[AccessKeySlot, iam.AccessKey] = {}
         self.access_key_secrets: dict[AccessKeySlot, secretsmanager.Secret] = {}
         principal = self._create_identity(identity, slots)
+        # The statements that name no bucket or key, shared with the stack's
+        # other identities of the same options. This identity's own policy
+        # waits for them, so an update never leaves it without them.
+        self._shared = SharedRestorePolicy.of(self, profile)
+        holder = self.group if self.group is not None else self.role
+        assert holder is not None
+        self._shared.attach(holder)
+        self.managed_policy.node.add_dependency(self._shared.policy)
 
         #: The user or role, as a principal.
         self.principal: iam.IPrincipal = principal
-        self._grant_principal = _ManagedPolicyPrincipal(principal, self.managed_policy)
+        self._grant_principal: iam.IPrincipal = _ManagedPolicyPrincipal(
+            principal, self.managed_policy
+        )
 
         self._vm_import: VmImportServiceRole | None = None
         #: The account's vmimport role (created or imported), or None with VmImportMode.NONE.
@@ -300,9 +313,9 @@ class RestorePermissions(Construct):
 
     @property
     def managed_policies(self) -> list[iam.ManagedPolicy]:
-        """Every managed policy of the identity. More than one only when the
-        statements pass 6,144 characters; the extra ones appear at synth."""
-        return list(self._policies.policies)
+        """Every managed policy of the identity: its own (more than one past 6,144
+        characters; the extra ones appear at synth), then the stack's shared ones."""
+        return [*self._policies.policies, *self._shared.policies.policies]
 
     def add_bucket(
         self, bucket: s3.IBucket | str, *, encryption_key: kms.IKey | None = None
@@ -347,7 +360,7 @@ class RestorePermissions(Construct):
             url_suffix=tokens.URL_SUFFIX,
         )
         self._policies.set_statements(
-            identity_statements(self.options, kms=bool(kms_key_arns)), arns, self.options
+            own_identity_statements(self.options, kms=bool(kms_key_arns)), arns, self.options
         )
         self._policies.check_fits("the restore identity", len(self._buckets), MAX_MANAGED_POLICIES)
         if isinstance(self._vm_import, VmImportAccountRole):

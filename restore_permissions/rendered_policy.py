@@ -75,12 +75,15 @@ class PolicySet:
         new_policy: Callable[[str], iam.ManagedPolicy],
         profile: PolicyProfile,
         max_policies: int,
+        shared_policies: int = 0,
     ) -> None:
         self.owner = owner
         self.policies = [first]
         self._new_policy = new_policy
         self._profile = profile
         self.max_policies = max_policies
+        #: Policies the same identities hold beside these (the stack's shared one).
+        self.shared_policies = shared_policies
         self._rendering: _Rendering | None = None
         self._finalized = False
         # On the first policy rather than the owner: CDK calls an aspect for
@@ -130,12 +133,17 @@ class PolicySet:
         if needed > self.max_policies:
             raise RestorePermissionsError(
                 self.owner.node.path,
-                f"{buckets} buckets need about {needed} managed policies "
-                f"of 6,144 characters for {whose}, more than max_managed_policies="
-                f"{self.max_policies}. Spread the buckets over several RestorePermissions (one per "
-                f"customer), or raise max_managed_policies (at most {max_allowed}) after raising "
-                "the IAM quota 'Managed policies per user, group or role'.",
+                f"{buckets} buckets need about {needed + self.shared_policies} managed policies "
+                f"of 6,144 characters for {whose}{self._with_shared}, more than "
+                f"max_managed_policies={self.max_policies + self.shared_policies}. Spread the "
+                "buckets over several RestorePermissions (one per customer), or raise "
+                f"max_managed_policies (at most {max_allowed}) after raising the IAM quota "
+                "'Managed policies per user, group or role'.",
             )
+
+    @property
+    def _with_shared(self) -> str:
+        return " (with the stack's shared one)" if self.shared_policies else ""
 
     def _require_rendering(self) -> _Rendering:
         if self._rendering is None:
@@ -172,8 +180,9 @@ class PolicySet:
         documents = plan_documents(statements, length=length, reserved=reserved)
         if len(documents) > self.max_policies:
             Annotations.of(self.owner).add_error(
-                f"{len(documents)} managed policies are needed, more than max_managed_policies="
-                f"{self.max_policies}: spread the buckets over several RestorePermissions, or raise "
+                f"{len(documents) + self.shared_policies} managed policies are needed"
+                f"{self._with_shared}, more than max_managed_policies="
+                f"{self.max_policies + self.shared_policies}: spread the buckets over several RestorePermissions, or raise "
                 "max_managed_policies (at most 20, after raising the IAM quota)"
             )
         # The extra policies are named after their content: a changed one is a

@@ -81,11 +81,18 @@ class Synthesized:
     ) -> Any:
         """The restore identity's ("identity") or the vmimport role's ("vmimport") managed
         policy document; with ``refs``, references resolved (see :func:`resolve_cfn`)."""
-        (document,) = [
+        documents = [
             resource["Properties"]["PolicyDocument"]
             for logical_id, resource in self.resources("AWS::IAM::ManagedPolicy").items()
             if logical_id.startswith("VmImportServiceRole") == (owner == "vmimport")
         ]
+        # The identity's statements are in its own policy and the stack's shared
+        # one: the document is all of them, shared first.
+        documents.sort(key=lambda d: not _is_shared(d))
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [s for d in documents for s in d["Statement"]],
+        }
         return document if refs is None else resolve_cfn(document, refs)
 
     def resources(self, resource_type: str) -> dict[str, Any]:
@@ -101,6 +108,16 @@ def profile_of(**options: Any) -> PolicyOptions:
     if options.pop("profile", PolicyProfile.LEAST_PRIVILEGE) is PolicyProfile.KB1025:
         return PolicyProfile.kb1025(**options)
     return PolicyProfile.least_privilege(**options)
+
+
+def _is_shared(document: Mapping[str, Any]) -> bool:
+    """Whether a policy document is a stack's shared one (it names no bucket or key)."""
+    return not any(
+        str(s.get("Sid", "")).startswith(
+            ("BackupBucket", "BackupObjects", "BackupKey", "Kb1025Bucket", "Kb1025Objects")
+        )
+        for s in document["Statement"]
+    )
 
 
 def new_app(**context: Any) -> cdk.App:

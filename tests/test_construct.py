@@ -61,13 +61,23 @@ EXPECTED_VMIMPORT_TRUST = {
 
 
 def restore_policy(synth: Synthesized) -> dict[str, Any]:
-    """The restore identity's managed policy (not the vmimport role's)."""
+    """The restore identity's own managed policy, with the document of all its
+    statements (its own and the stack's shared ones)."""
     (policy,) = [
         resource
         for logical_id, resource in synth.resources("AWS::IAM::ManagedPolicy").items()
-        if not logical_id.startswith("VmImportServiceRole")
+        if not logical_id.startswith(("VmImportServiceRole", "RestorePermissionsShared"))
     ]
-    return policy
+    document = synth.policy_document("identity")
+    return {**policy, "Properties": {**policy["Properties"], "PolicyDocument": document}}
+
+
+def shared_id(stack: cdk.Stack) -> str:
+    """The id of the stack's (only) shared policy construct."""
+    (shared,) = [
+        c.node.id for c in stack.node.children if c.node.id.startswith("RestorePermissionsShared")
+    ]
+    return shared
 
 
 def vmimport_policy(synth: Synthesized) -> dict[str, Any]:
@@ -287,7 +297,8 @@ def test_use_existing_attaches_a_bucket_policy_to_the_named_role(
 def test_none_leaves_vmimport_alone(examples: dict[str, Synthesized]) -> None:
     synth = examples["no_vmimport"]
     assert "vmimport" not in json.dumps(synth.template_json)
-    synth.template.resource_count_is("AWS::IAM::ManagedPolicy", 1)
+    # The identity's own policy and the stack's shared one.
+    synth.template.resource_count_is("AWS::IAM::ManagedPolicy", 2)
 
 
 def test_two_constructs_share_one_vmimport_role(two_in_one_stack: Synthesized) -> None:
@@ -310,7 +321,8 @@ def test_two_constructs_share_one_vmimport_role(two_in_one_stack: Synthesized) -
     ]
     synth.template.resource_count_is("AWS::IAM::User", 2)
     synth.template.resource_count_is("AWS::IAM::Group", 2)
-    synth.template.resource_count_is("AWS::IAM::ManagedPolicy", 3)
+    # One own policy each, one shared by both (same options), the vmimport role's.
+    synth.template.resource_count_is("AWS::IAM::ManagedPolicy", 4)
 
 
 def test_outputs(examples: dict[str, Synthesized]) -> None:
@@ -425,7 +437,10 @@ def test_attributes() -> None:
     assert isinstance(user_mode.group, iam.Group)
     assert user_mode.principal is user_mode.user
     assert isinstance(user_mode.access_key_secret, cdk.aws_secretsmanager.Secret)
-    assert [p.node.id for p in user_mode.managed_policies] == ["Policy"]
+    assert [p.node.path for p in user_mode.managed_policies] == [
+        "Test/User/Policy",
+        f"Test/{shared_id(stack)}/Policy",
+    ]
     assert isinstance(role_mode.role, iam.Role) and role_mode.user is None
     assert role_mode.principal is role_mode.role and role_mode.access_key_secret is None
     assert user_mode.vm_import_role is role_mode.vm_import_role
@@ -456,6 +471,7 @@ def test_logical_ids_of_l1_children_are_fixed(examples: dict[str, Synthesized]) 
         "RestorePermissions/Restore/User/Resource",
         "RestorePermissions/Restore/AccessKey/Resource",
         "RestorePermissions/Restore/AccessKeySecret/Resource",
+        f"RestorePermissions/{shared_id(examples['user_with_key'].stack)}/Policy/Resource",
         "RestorePermissions/RestorePermissionsSecretKey/Resource",
         "RestorePermissions/VmImportServiceRole/Role/Resource",
         "RestorePermissions/VmImportServiceRole/Policy/Resource",

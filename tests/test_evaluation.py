@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import PSEUDO, Synthesized, resolve_cfn
-from .oracle import Policy, allows
+from .conftest import PSEUDO, Synthesized
+from .oracle import Policy, allows, as_policy
 
 ACCOUNT = PSEUDO["AWS::AccountId"]
 OTHER_ACCOUNT = "999999999999"
@@ -231,14 +231,8 @@ DEFAULT: list[Row] = [
 
 
 def identity_policy(synth: Synthesized) -> Policy:
-    (document,) = [
-        resource["Properties"]["PolicyDocument"]
-        for logical_id, resource in synth.resources("AWS::IAM::ManagedPolicy").items()
-        if not logical_id.startswith("VmImportServiceRole")
-    ]
-    return Policy(
-        f"arn:aws:iam::{ACCOUNT}:policy/restore", "restore", resolve_cfn(document, PSEUDO)
-    )
+    """The identity's statements (its own policy and the stack's shared one), deployed."""
+    return as_policy(synth.policy_document("identity", refs=PSEUDO))
 
 
 def allowed(policy: Policy, action: str, resource: str, context: dict[str, Any]) -> bool:

@@ -193,6 +193,16 @@ def deploy(
     return Deployed(stack_name, template, stack_outputs, resources, groups, secret_keys)
 
 
+def deployed_document(policy_arn: str) -> dict[str, Any]:
+    """A deployed managed policy's default version, as IAM returns it."""
+    iam_client = boto3.client("iam")
+    version = iam_client.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
+    document: dict[str, Any] = iam_client.get_policy_version(
+        PolicyArn=policy_arn, VersionId=version
+    )["PolicyVersion"]["Document"]
+    return document
+
+
 def _evaluate(value: Any, resources: Mapping[str, str], secret_keys: Mapping[str, str]) -> Any:
     """A template value as CloudFormation resolves it: Fn::Join, Ref and the keys' GetAtt."""
     if isinstance(value, dict):
@@ -239,15 +249,19 @@ def test_example_variant_deploys(
     synth = examples[variant]
     deployed = deploy(synth.template_json, f"Deploy-{variant.replace('_', '-')}")
     iam_client = boto3.client("iam")
-    policy_arn = deployed.output("Comma-separated ARNs of the restore managed policies")
-    version = iam_client.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
-    document = iam_client.get_policy_version(PolicyArn=policy_arn, VersionId=version)[
-        "PolicyVersion"
-    ]["Document"]
+    # The identity's own policy and the stack's shared one.
+    policy_arns = deployed.output("Comma-separated ARNs of the restore managed policies").split(",")
+    assert len(policy_arns) == 2
+    deployed_statements = [
+        statement for arn in policy_arns for statement in deployed_document(arn)["Statement"]
+    ]
     expected = resolve_cfn(
         synth.policy_document(), {**PSEUDO, "AWS::AccountId": DEFAULT_ACCOUNT_ID}
     )
-    assert document == expected
+    assert sorted(deployed_statements, key=lambda s: s["Sid"]) == sorted(
+        expected["Statement"], key=lambda s: s["Sid"]
+    )
+    policy_arn = policy_arns[0]
     attached_to = iam_client.list_entities_for_policy(PolicyArn=policy_arn)
     # The mode from the template, not the variant's name: kb1025 and all_options are user mode.
     if synth.resources("AWS::IAM::User"):
@@ -319,13 +333,13 @@ def test_bucket_created_by_the_stack_deploys(
         next(iter(bucket_in_stack_template.resources("AWS::S3::Bucket")))
     ]
     boto3.client("s3").head_bucket(Bucket=bucket_name)
-    policy_arn = deployed.output("Comma-separated ARNs of the restore managed policies")
-    iam_client = boto3.client("iam")
-    version = iam_client.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
-    document = iam_client.get_policy_version(PolicyArn=policy_arn, VersionId=version)[
-        "PolicyVersion"
-    ]["Document"]
-    by_sid = {s["Sid"]: s for s in document["Statement"] if "Sid" in s}
+    policy_arns = deployed.output("Comma-separated ARNs of the restore managed policies")
+    by_sid = {
+        s["Sid"]: s
+        for arn in policy_arns.split(",")
+        for s in deployed_document(arn)["Statement"]
+        if "Sid" in s
+    }
     assert by_sid["BackupBucket"]["Resource"] == f"arn:aws:s3:::{bucket_name}"
 
 

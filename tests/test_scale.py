@@ -38,6 +38,15 @@ def documents(synth: Synthesized, prefix: str) -> dict[str, dict[str, Any]]:
     }
 
 
+def shared_policies(synth: Synthesized) -> list[str]:
+    """Logical ids of the stack's shared policies."""
+    return [
+        k
+        for k in synth.resources("AWS::IAM::ManagedPolicy")
+        if k.startswith("RestorePermissionsShared")
+    ]
+
+
 def resources_of(docs: dict[str, dict[str, Any]], sid_prefix: str) -> list[str]:
     return [
         resource
@@ -151,7 +160,10 @@ def test_split_policies_are_all_attached_and_output(three_hundred_buckets: Synth
         if (m := re.fullmatch(r"Test/Restore/Policy(\d+)v[0-9a-f]{8}/Resource", p))
     ) == list(range(2, len(identity) + 1))
     first = next(k for k, v in identity.items() if v["Metadata"]["aws:cdk:path"] == paths[0])
-    assert sorted(identity[first]["DependsOn"]) == sorted(k for k in identity if k != first)
+    # The first policy waits for its extras and for the stack's shared policy.
+    assert sorted(identity[first]["DependsOn"]) == sorted(
+        [*(k for k in identity if k != first), *shared_policies(synth)]
+    )
     for policy in identity.values():
         assert policy["Properties"]["Groups"] == [{"Ref": group}]
     (output,) = [
@@ -159,7 +171,10 @@ def test_split_policies_are_all_attached_and_output(three_hundred_buckets: Synth
         for o in synth.template_json["Outputs"].values()
         if o["Description"].startswith("Comma-separated")
     ]
-    assert output["Value"] == {"Fn::Join": [",", [{"Ref": logical_id} for logical_id in identity]]}
+    shared = shared_policies(synth)
+    assert output["Value"] == {
+        "Fn::Join": [",", [{"Ref": logical_id} for logical_id in [*identity, *shared]]]
+    }
 
 
 @pytest.mark.parametrize(
@@ -175,9 +190,10 @@ def test_too_many_buckets_for_the_policy_quota_fail_at_construction() -> None:
         RestorePermissions(stack, "Restore", buckets=names(1000))
     assert re.fullmatch(
         r"Test/Restore: 1000 buckets need about (1[1-9]) managed policies of 6,144 characters for the "
-        r"restore identity, more than max_managed_policies=10\. Spread the buckets over several "
-        r"RestorePermissions \(one per customer\), or raise max_managed_policies \(at most 20\) after "
-        r"raising the IAM quota 'Managed policies per user, group or role'\.",
+        r"restore identity \(with the stack's shared one\), more than max_managed_policies=10\. "
+        r"Spread the buckets over several RestorePermissions \(one per customer\), or raise "
+        r"max_managed_policies \(at most 20\) after raising the IAM quota 'Managed policies per "
+        r"user, group or role'\.",
         str(error.value),
     ), str(error.value)
 
@@ -232,8 +248,9 @@ def test_past_500_resources_the_user_meets_cdks_error() -> None:
         )
     with pytest.raises(RuntimeError) as error:
         app.synth()
-    # 101 customers of five resources, the vmimport role and its policy, the secrets' key.
-    assert "Number of resources in stack 'Test': 509 is greater than allowed maximum of 500" in str(
+    # 101 customers of five resources, the vmimport role and its policies, the secrets' key
+    # and the shared policy.
+    assert "Number of resources in stack 'Test': 510 is greater than allowed maximum of 500" in str(
         error.value
     )
 
@@ -282,7 +299,12 @@ def test_adding_a_bucket_keeps_every_logical_id(snapshot: SnapshotAssertion) -> 
         for k in kinds
         if before.template_json["Resources"][k] != after.template_json["Resources"][k]
     ]
-    assert sorted(changed) == sorted(before.resources("AWS::IAM::ManagedPolicy"))
+    # The shared policy (same options) does not change.
+    assert sorted(changed) == sorted(
+        k
+        for k in before.resources("AWS::IAM::ManagedPolicy")
+        if not k.startswith("RestorePermissionsShared")
+    )
     json_snapshot = snapshot.use_extension(JSONSnapshotExtension)
     assert before.template_json == json_snapshot(name="before")
     assert after.template_json == json_snapshot(name="after")

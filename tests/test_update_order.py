@@ -27,7 +27,7 @@ from restore_permissions import (
     RestorePermissions,
 )
 
-from .conftest import PSEUDO, new_app, profile_of, resolve_cfn
+from .conftest import PSEUDO, ROOT, new_app, profile_of, resolve_cfn
 
 Template = dict[str, Any]
 Permission = tuple[str, str, str]
@@ -99,7 +99,8 @@ def access_gaps(old: Template, new: Template, owner: Callable[[str], bool]) -> l
 
 
 def identity(logical_id: str) -> bool:
-    return logical_id.startswith("RestorePolicy")
+    # The identity's own policies and the stack's shared ones.
+    return logical_id.startswith(("RestorePolicy", "RestorePermissionsShared"))
 
 
 def vmimport(logical_id: str) -> bool:
@@ -177,3 +178,18 @@ def test_the_checker_finds_the_gap_of_fixed_ids_without_ordering() -> None:
     assert access_gaps(old, new, identity) == []
     gaps = access_gaps(fixed_ids_unordered(old), fixed_ids_unordered(new), identity)
     assert gaps and all(gap.startswith("RestorePolicy") for gap in gaps)
+
+
+@pytest.mark.parametrize("variant", ["user_with_key", "all_options"])
+def test_upgrading_to_the_shared_policy_cuts_no_permission(
+    examples: dict[str, Any], variant: str
+) -> None:
+    # The template of the previous version (each identity held every statement
+    # itself) against today's: the statements move into the shared policy,
+    # which the identity's own policy waits for.
+    old = json.loads(
+        (ROOT / "tests" / "fixtures" / f"{variant}.before-shared-policy.template.json").read_text()
+    )
+    new = examples[variant].template_json
+    assert policy_grants(old, identity) != policy_grants(new, identity)
+    assert access_gaps(old, new, identity) == []

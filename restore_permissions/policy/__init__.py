@@ -62,6 +62,8 @@ from .statements import (
     PolicyProfile,
     StatementSpec,
     identity_statements,
+    own_identity_statements,
+    shared_identity_statements,
     vm_import_role_statements,
 )
 from .trust import (
@@ -108,10 +110,12 @@ __all__ = [
     "identity_statements",
     "kb1025_corrected_actions",
     "kb1025_correction_notes",
+    "own_identity_statements",
     "plan_documents",
     "policy_document",
     "reason_for",
     "render_statements",
+    "shared_identity_statements",
     "statement_size",
     "vm_import_role_policy",
     "vm_import_role_rows",

@@ -429,6 +429,29 @@ def identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementS
     return statements
 
 
+#: What depends on the buckets and keys of one identity; the rest of its
+#: statements are the same for every identity with the same options.
+_PER_IDENTITY_TYPES = frozenset({ResourceType.BUCKET, ResourceType.OBJECTS, ResourceType.KMS_KEY})
+
+
+def shared_identity_statements(options: PolicyOptions) -> list[StatementSpec]:
+    """The identity's statements that name no bucket or key: shared by a stack's identities."""
+    return [
+        spec
+        for spec in identity_statements(options, kms=False)
+        if not _PER_IDENTITY_TYPES & set(spec.resource_types)
+    ]
+
+
+def own_identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementSpec]:
+    """The identity's statements on its own buckets and keys."""
+    return [
+        spec
+        for spec in identity_statements(options, kms=kms)
+        if _PER_IDENTITY_TYPES & set(spec.resource_types)
+    ]
+
+
 def vm_import_role_statements(
     *, existing_role: bool, kms: bool, buckets: bool = True
 ) -> list[StatementSpec]:
