@@ -78,7 +78,12 @@ def test_legacy_mode_keeps_the_other_rules(name: str, problem: str) -> None:
     assert not is_legacy_only(name)
 
 
-@pytest.mark.parametrize("name", VALID + list(INVALID))
+#: Names that only the case rule refuses: a pattern that accepted uppercase
+#: would still pass every other row.
+UPPERCASE_ONLY = ["MyBackups", "BACKUPS", "backups-Q"]
+
+
+@pytest.mark.parametrize("name", VALID + list(INVALID) + UPPERCASE_ONLY)
 def test_cloudformation_pattern_agrees_with_the_python_rules(name: str) -> None:
     # CloudFormation matches AllowedPattern with Java regular expressions; the
     # constructs used here (look-aheads, classes, bounded repeats) mean the same

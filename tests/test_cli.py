@@ -237,3 +237,21 @@ def test_many_buckets_print_one_document_per_managed_policy() -> None:
         ).stdout
     )
     assert len(role["PolicyDocuments"]) > 1 and "PolicyDocument" not in role
+
+
+def test_explain_kms_adds_the_key_statements() -> None:
+    without = json.loads(cli("explain", "--format", "json").stdout)
+    with_key = json.loads(cli("explain", "--kms", "--format", "json").stdout)
+    added = {(r["action"], r["statement"]) for r in with_key} - {
+        (r["action"], r["statement"]) for r in without
+    }
+    assert added == {
+        ("kms:Decrypt", "BackupKeyViaS3"),
+        ("kms:GenerateDataKey", "BackupKeyViaS3"),
+        ("kms:Decrypt", "BackupKeyViaEbs"),
+        ("kms:DescribeKey", "BackupKeyViaEbs"),
+        ("kms:GenerateDataKeyWithoutPlaintext", "BackupKeyViaEbs"),
+        ("kms:ReEncryptFrom", "BackupKeyViaEbs"),
+        ("kms:ReEncryptTo", "BackupKeyViaEbs"),
+        ("kms:CreateGrant", "BackupKeyGrants"),
+    }

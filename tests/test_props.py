@@ -223,5 +223,23 @@ def test_mixing_create_and_use_existing_in_one_stack() -> None:
 def test_none_mixes_with_either_mode() -> None:
     stack = new_stack()
     RestorePermissions(stack, "A", bucket="bucket-a", vm_import=VmImportMode.NONE)
-    RestorePermissions(stack, "B", bucket="bucket-b", vm_import=VmImportMode.USE_EXISTING)
-    RestorePermissions(stack, "C", bucket="bucket-c", vm_import=VmImportMode.NONE)
+    b = RestorePermissions(stack, "B", bucket="bucket-b", vm_import=VmImportMode.USE_EXISTING)
+    c = RestorePermissions(stack, "C", bucket="bucket-c", vm_import=VmImportMode.NONE)
+    # B attaches to the existing role; A and C leave it alone.
+    assert b.vm_import_role is not None and c.vm_import_role is None
+    (singleton,) = [
+        child for child in stack.node.children if child.node.id == "VmImportServiceRole"
+    ]
+    assert singleton.mode is VmImportMode.USE_EXISTING  # type: ignore[attr-defined]
+
+
+def test_a_role_name_reaches_the_template() -> None:
+    stack = new_stack()
+    RestorePermissions(
+        stack,
+        "Restore",
+        bucket="my-backups",
+        identity=RestoreIdentity.role(assumed_by=ACCOUNT, name="cloudberry-restore"),
+    )
+    template = cdk.assertions.Template.from_stack(stack)
+    template.has_resource_properties("AWS::IAM::Role", {"RoleName": "cloudberry-restore"})
