@@ -38,6 +38,9 @@ class Case:
     peak_mb: list[float] = field(default_factory=list)
     policies: int = 0
     policy_chars: int = 0
+    template_bytes: int = 0
+    #: Customers in the case's stack, for bytes per customer.
+    customers: int = 0
 
 
 def cases() -> list[Case]:
@@ -63,6 +66,14 @@ def cases() -> list[Case]:
         Case(
             "100 role-mode RestorePermissions in one stack",
             [python, str(BENCH / "apps" / "role_mode.py")],
+        ),
+        *(
+            Case(
+                f"{n} {mode}-mode customers, 63-character bucket names, no outputs",
+                [python, str(BENCH / "apps" / "customers.py"), mode, str(n)],
+                customers=n,
+            )
+            for mode, n in (("user", 98), ("role", 245))
         ),
     ]
 
@@ -99,6 +110,9 @@ def run_once(case: Case, env: dict[str, str]) -> None:
             sys.exit(f"{case.name} failed:\n{stderr}")
         case.peak_mb.append(usage.ru_maxrss / 1024)
         case.policies, case.policy_chars = count_policies(pathlib.Path(outdir))
+        case.template_bytes = sum(
+            path.stat().st_size for path in pathlib.Path(outdir).glob("*.template.json")
+        )
 
 
 def count_policies(outdir: pathlib.Path) -> tuple[int, int]:
@@ -160,14 +174,17 @@ def machine() -> str:
 def table(results: list[Case], rounds: int) -> str:
     floor = statistics.median(results[0].seconds)
     lines = [
-        "| Case | Median synth (s) | Ratio to floor | Peak memory (MB) | Managed policies |",
-        "| --- | --- | --- | --- | --- |",
+        "| Case | Median synth (s) | Ratio to floor | Peak memory (MB) | Managed policies "
+        "| Template bytes | Bytes per customer |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for case in results:
         median = statistics.median(case.seconds)
         lines.append(
             f"| {case.name} | {median:.2f} | {median / floor:.2f} | "
-            f"{statistics.median(case.peak_mb):.0f} | {case.policies} |"
+            f"{statistics.median(case.peak_mb):.0f} | {case.policies} | "
+            f"{case.template_bytes:,} | "
+            f"{f'{case.template_bytes // case.customers:,}' if case.customers else ''} |"
         )
     by_name = {case.name: case for case in results}
     hundred, thousand = (
