@@ -95,7 +95,7 @@ class PolicySet:
     def set_statements(
         self,
         specs: list[StatementSpec],
-        arns: PolicyTargets,
+        targets: PolicyTargets,
         options: PolicyOptions | None = None,
         *,
         for_vm_import_role: bool = False,
@@ -105,7 +105,7 @@ class PolicySet:
             raise ValueError(
                 f"{self.owner.node.path}: buckets can no longer be added once the app is synthesized"
             )
-        self._rendering = _Rendering(specs, arns, options, for_vm_import_role)
+        self._rendering = _Rendering(specs, targets, options, for_vm_import_role)
 
     def estimate_policies(self) -> int:
         """How many managed policies the current rendering needs (a close upper estimate)."""
