@@ -33,6 +33,7 @@ from .policy import (
     vm_import_trust_policy,
 )
 from .policy.explain import render_rows, render_workflows
+from .policy.statements import known_regions
 
 PROG = "restore-permissions"
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
@@ -243,11 +244,7 @@ MAX_POLICIES_PER_IDENTITY = 20
 
 
 def _region_partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    return known_regions().get(region, "aws")
 
 
 def _check_partition(args: argparse.Namespace) -> None:

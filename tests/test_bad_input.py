@@ -224,6 +224,16 @@ OPTIONS: list[tuple[str, Callable[[], object], str]] = [
     ),
     (
         "allowed_regions",
+        lambda: PolicyProfile.least_privilege(allowed_regions=["eu-wset-1"]),
+        "'eu-wset-1', which is not a Region where EC2 runs",
+    ),
+    (
+        "allowed_regions",
+        lambda: PolicyProfile.least_privilege(allowed_regions=["us-east-9"]),
+        "'us-east-9', which is not a Region where EC2 runs",
+    ),
+    (
+        "allowed_regions",
         lambda: PolicyProfile.kb1025(allowed_regions=["mars-1"]),
         "'mars-1', which is not an AWS Region name",
     ),
@@ -318,6 +328,10 @@ CLI: list[tuple[list[str], str]] = [
         "argument --account: '12' is not a 12-digit AWS account id",
     ),
     (["policy", "--bucket", "b-1", "--region", "moon-1"], "allowed_regions contains 'moon-1'"),
+    (
+        ["policy", "--bucket", "b-1", "--region", "eu-wset-1"],
+        "'eu-wset-1', which is not a Region where EC2 runs",
+    ),
     (
         ["policy", "--bucket", "b-1", "--partition", "aws-cn", "--region", "eu-west-1"],
         "--region eu-west-1 is in partition aws, not --partition aws-cn",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .catalogue import (
@@ -212,6 +213,30 @@ _OBJECT_ACTIONS = (
     "s3:RestoreObject",
 )
 
+
+@functools.cache
+def known_regions() -> Mapping[str, str]:
+    """Every Region where EC2 runs, with its partition, from botocore's endpoint data.
+
+    botocore is maintained by AWS and updated with each new Region; it is
+    loaded only when Regions are checked (it takes a few tenths of a second).
+    """
+    import botocore.session  # noqa: PLC0415  (lazy: only Region checks need it)
+
+    session = botocore.session.get_session()
+    return {
+        region: partition
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ec2", partition_name=partition)
+    }
+
+
+def _botocore_version() -> str:
+    import botocore  # noqa: PLC0415
+
+    return str(botocore.__version__)
+
+
 #: An AWS Region name (us-east-1, cn-north-1, us-gov-west-1, ...).
 REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _TAG_KEY = re.compile(r"[\w.:/=+@ -]{1,128}", re.ASCII)
@@ -262,10 +287,18 @@ class PolicyOptions:
                 )
         object.__setattr__(self, "allowed_regions", tuple(dict.fromkeys(self.allowed_regions)))
         for region in self.allowed_regions:
-            if region not in self.deploy_time_values and not REGION_NAME.fullmatch(region):
+            if region in self.deploy_time_values:
+                continue
+            if not REGION_NAME.fullmatch(region):
                 raise ValueError(
                     f"allowed_regions contains {region!r}, which is not an AWS Region name "
                     "(for example 'us-east-1', 'eu-central-1', 'cn-north-1', 'us-gov-west-1')"
+                )
+            if region not in known_regions():
+                raise ValueError(
+                    f"allowed_regions contains {region!r}, which is not a Region where EC2 runs "
+                    f"(botocore {_botocore_version()} knows {len(known_regions())}; a typo such "
+                    "as 'eu-wset-1' would deny every EC2 call)"
                 )
         if self.profile is PolicyProfile.KB1025:
             for name in ("instance_tag", "federation", "email_notifications"):
