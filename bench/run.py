@@ -55,6 +55,10 @@ def cases() -> list[Case]:
             "CDK baseline: one IAM user, cdk.json context, AwsSolutions pack",
             [python, str(BENCH / "apps" / "baseline.py")],
         ),
+        Case(
+            "hand-written: the example's resources with aws-cdk-lib alone",
+            [python, str(BENCH / "apps" / "handwritten.py")],
+        ),
         Case("example app (app.py, -c bucket_name=my-backups)", [python, str(ROOT / "app.py")]),
         *(
             Case(
@@ -192,9 +196,14 @@ def table(results: list[Case], rounds: int) -> str:
         by_name["1,000 buckets on one principal"],
     )
     per_bucket = (thousand.policy_chars - hundred.policy_chars) / 900
+    handwritten = statistics.median(
+        by_name["hand-written: the example's resources with aws-cdk-lib alone"].seconds
+    )
+    example = statistics.median(by_name["example app (app.py, -c bucket_name=my-backups)"].seconds)
     lines += [
         "",
         f"{rounds} rounds; each round runs every case once, in turn.",
+        f"Example app / hand-written app: {example / handwritten:.2f}.",
         "Policy characters per added bucket, as IAM counts them (identity and vmimport role together, "
         f"21-character bucket names, partition `aws`): {per_bucket:.1f}.",
     ]
