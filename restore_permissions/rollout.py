@@ -122,7 +122,7 @@ class OrganizationRollout(Construct):
 
     @property
     def template_body(self) -> str:
-        return json.dumps(self.template, separators=(",", ":"))
+        return _body(self.template)
 
 
 @jsii.implements(IStableStringProducer)
@@ -143,13 +143,15 @@ class _MemberTemplateChecks:
 
     def validate(self) -> list[str]:
         member = self._rollout.member.node.path
-        if "BootstrapVersion" in self._rollout.template.get("Parameters", {}):
+        # One read of the member's template (it crosses jsii whole) for both checks.
+        template = self._rollout.template
+        if "BootstrapVersion" in template.get("Parameters", {}):
             return [
                 f"member={member!r} is invalid: its template checks the CDK bootstrap version, "
                 "which member accounts do not have; give it "
                 "synthesizer=cdk.DefaultStackSynthesizer(generate_bootstrap_version_rule=False)"
             ]
-        size = len(self._rollout.template_body)
+        size = len(_body(template))
         if size > TEMPLATE_BODY_LIMIT:
             return [
                 f"member={member!r} is invalid: its template has {size} characters, more than "
@@ -157,3 +159,8 @@ class _MemberTemplateChecks:
                 "split its buckets over more member stacks"
             ]
         return []
+
+
+def _body(template: dict[str, Any]) -> str:
+    """The template as the StackSet's TemplateBody: JSON without whitespace."""
+    return json.dumps(template, separators=(",", ":"))
