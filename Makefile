@@ -1,6 +1,7 @@
-# Two commands on a fresh machine (Python 3.11+, Node 20+):
-#   make synth   install, synthesize the example app, run cdk-nag, print the templates' paths
-#   make test    install, lint, type-check and run the tests
+# Two commands on a fresh machine (Python 3.11+ and make; Node.js 24 comes into the venv):
+#   make synth   install what synth needs, synthesize the example app, run cdk-nag,
+#                print the templates' paths
+#   make test    install the test toolchain too, lint, type-check and run the tests
 # Pass CDK context to synth with ARGS, e.g. make synth ARGS='-c bucket_name=my-backups'.
 
 SHELL := bash
@@ -12,27 +13,36 @@ BIN := $(CURDIR)/$(VENV)/bin
 CDK := $(CURDIR)/node_modules/.bin/cdk
 ARGS ?=
 
-# The CDK CLI's `app` command (python3 app.py) must find the project's venv.
+# The venv's bin comes first: python3 for the CDK CLI's `app` command, and the
+# venv's Node.js 24 (requirements.txt) for jsii, npm and the CDK CLI.
 export PATH := $(BIN):$(PATH)
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: install synth test lint unit snapshot-update docs deploy-local bench mutate clean
+.PHONY: install install-dev synth test lint unit snapshot-update docs deploy-local bench mutate clean clean-venv
 
+# What synth needs: the runtime requirements, Node.js 24 and the CDK CLI.
 install: $(VENV)/.installed node_modules/.installed
+# What the tests need on top: the test toolchain (requirements-dev.txt).
+install-dev: install $(VENV)/.installed-dev
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+$(VENV)/.installed: requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=...")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	@# The editable install only adds the restore-permissions command; setuptools'
-	@# warnings about editable installs are noise, so its log shows only on failure.
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . \
-		> $(VENV)/editable-install.log 2>&1 || { cat $(VENV)/editable-install.log; exit 1; }
+	$(PIP) -r requirements.txt
+	@# The editable install adds the restore-permissions command; its log shows only on failure.
+	$(PIP) --no-deps -e . > $(VENV)/editable-install.log 2>&1 \
+		|| { cat $(VENV)/editable-install.log; exit 1; }
 	touch $@
 
-node_modules/.installed: package.json package-lock.json
-	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { echo "Node.js 20 or newer is needed"; exit 1; }
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP) -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	@# npm and the node it runs come from the venv (PATH above).
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 24 ? 0 : 1)' \
+		|| { echo "the venv's Node.js is missing or older than 24: run make clean-venv"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -42,25 +52,25 @@ synth: install
 	@echo "cdk-nag AwsSolutions checks passed. Templates:"
 	@find $(CURDIR)/cdk.out -name '*.template.json' | sort
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: install
+unit: install-dev
 	$(BIN)/pytest
 
 test: lint unit
 
 # Rewrites the template snapshots. Read `git diff tests/__snapshots__` before
 # committing, and say in the commit message why each template changed.
-snapshot-update: install
+snapshot-update: install-dev
 	$(BIN)/pytest --snapshot-update
 
 # Deploys the example app (role mode) to moto_server on 127.0.0.1 with the real
 # CDK CLI, prints the outputs and stops the server. No AWS account needed.
-deploy-local: install
+deploy-local: install-dev
 	bash scripts/deploy-local.sh $(ARGS)
 
 # Synth time, memory and policy counts of the example and large apps (bench/README.md).
@@ -70,7 +80,7 @@ bench: install
 # Drops each action and resource type from each statement in turn and runs the
 # workflow matrix on the result: every drop must fail it, or be listed in the
 # catalogue with its reason (scripts/mutate.py).
-mutate: install
+mutate: install-dev
 	$(BIN)/python scripts/mutate.py $(ARGS)
 
 # Regenerates docs/permissions.md from the catalogue (a test fails when it is stale).
@@ -79,3 +89,7 @@ docs: install
 
 clean:
 	rm -rf cdk.out cdk.out.local .pytest_cache .mypy_cache .ruff_cache
+
+# Removes the venv and node_modules: the next make installs them afresh.
+clean-venv: clean
+	rm -rf $(VENV) node_modules

@@ -4,6 +4,10 @@ Every case runs as `cdk synth` runs an app: `python <app>` with the project's
 cdk.json context in CDK_CONTEXT_JSON and a fresh CDK_OUTDIR. Cases alternate
 within each round, so that load on the machine affects all of them alike.
 Results are medians, and ratios to the floor (an empty app) from this run.
+
+jsii runs the venv's Node.js 24 (requirements.txt). When the machine has
+another Node on PATH (Node 20 here), the floor and the example app also run on
+it, through JSII_NODE, so that the two are compared in the same run.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 import os
 import pathlib
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -41,6 +46,52 @@ class Case:
     template_bytes: int = 0
     #: Customers in the case's stack, for bytes per customer.
     customers: int = 0
+    #: Environment entries of this case only (the Node.js that jsii runs).
+    env: dict[str, str] = field(default_factory=dict)
+
+
+VENV_NODE = pathlib.Path(sys.executable).parent / "node"
+
+
+def system_node() -> str | None:
+    """The machine's own Node.js: the first ``node`` on PATH outside the venv."""
+    venv_bin = str(pathlib.Path(sys.executable).parent)
+    path = os.pathsep.join(
+        entry for entry in os.environ.get("PATH", "").split(os.pathsep) if entry != venv_bin
+    )
+    return shutil.which("node", path=path)
+
+
+def node_version(node: str | pathlib.Path) -> str:
+    return subprocess.run(
+        [str(node), "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+
+
+def node_cases(python: str) -> list[Case]:
+    """The floor and the example app on the machine's own Node, beside the venv's."""
+    node = system_node()
+    if node is None or node_version(node) == node_version(VENV_NODE):
+        return []
+    version = node_version(node)
+    env = {
+        "JSII_NODE": node,
+        # Only here, to keep the end-of-life banner out of the measured runs.
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": version.lstrip("v").split(".")[0],
+    }
+    return [
+        Case(
+            f"floor on the machine's Node {version}",
+            [python, str(BENCH / "apps" / "empty.py")],
+            with_context=False,
+            env=env,
+        ),
+        Case(
+            f"example app on the machine's Node {version}",
+            [python, str(ROOT / "app.py")],
+            env=env,
+        ),
+    ]
 
 
 def cases() -> list[Case]:
@@ -79,6 +130,7 @@ def cases() -> list[Case]:
             )
             for mode, n in (("user", 98), ("role", 245))
         ),
+        *node_cases(python),
     ]
 
 
@@ -100,6 +152,7 @@ def run_once(case: Case, env: dict[str, str]) -> None:
             cwd=ROOT,
             env={
                 **{k: v for k, v in env.items() if case.with_context or k != "CDK_CONTEXT_JSON"},
+                **case.env,
                 "CDK_OUTDIR": outdir,
             },
             stdout=subprocess.DEVNULL,
@@ -166,12 +219,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    node = subprocess.run(
-        ["node", "--version"], capture_output=True, text=True, check=False
-    ).stdout.strip()
     return (
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), "
-        f"Python {platform.python_version()}, Node {node}"
+        f"Python {platform.python_version()}, Node {node_version(VENV_NODE)} from the venv"
     )
 
 
@@ -204,10 +254,26 @@ def table(results: list[Case], rounds: int) -> str:
         "",
         f"{rounds} rounds; each round runs every case once, in turn.",
         f"Example app / hand-written app: {example / handwritten:.2f}.",
+        *node_speedup(results, floor, example),
         "Policy characters per added bucket, as IAM counts them (identity and vmimport role together, "
         f"21-character bucket names, partition `aws`): {per_bucket:.1f}.",
     ]
     return "\n".join(lines)
+
+
+def node_speedup(results: list[Case], floor: float, example: float) -> list[str]:
+    """Node 24 (the venv's) against the machine's Node, as ratios from this run."""
+    by_prefix = {case.name.split(" on the machine's ")[0]: case for case in results if case.env}
+    if not by_prefix:
+        return ["The machine's own Node is the venv's, or missing: no Node comparison."]
+    old_floor = statistics.median(by_prefix["floor"].seconds)
+    old_example = statistics.median(by_prefix["example app"].seconds)
+    version = node_version(by_prefix["floor"].env["JSII_NODE"])
+    return [
+        f"Node {node_version(VENV_NODE)} (venv) / Node {version} (machine): "
+        f"floor {floor / old_floor:.2f}, example app {example / old_example:.2f} "
+        "(below 1 is faster)."
+    ]
 
 
 def main() -> None:
@@ -225,7 +291,6 @@ def main() -> None:
     env = {
         **os.environ,
         "CDK_CONTEXT_JSON": json.dumps(context()),
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         "PYTHONPATH": str(ROOT),
     }
     if args.no_cdk_validation:
