@@ -198,16 +198,22 @@ class RestorePermissions(Construct):
         slots = (
             list(dict.fromkeys(identity.access_keys)) if isinstance(identity, UserIdentity) else []
         )
+        with_profile = isinstance(identity, RoleIdentity) and identity.instance_profile
         if create_outputs:
-            # Name and ARN, policy ARNs, each slot's key id and secret ARN, and the vmimport ARN.
-            count = 3 + 2 * len(slots) + (vm_import is not VmImportMode.NONE)
-            _reserve_outputs(Stack.of(scope), path, count)
+            # Name and ARN, policy ARNs, each slot's key id and secret ARN, the
+            # instance profile's ARN; the stack's one vmimport ARN is counted once.
+            count = 3 + 2 * len(slots) + with_profile
+            _reserve_outputs(
+                Stack.of(scope), path, count, vm_import_output=vm_import is not VmImportMode.NONE
+            )
         super().__init__(scope, construct_id)
         #: USER or ROLE, from ``identity``.
         self.principal_type = identity.principal_type
 
         self.group: iam.Group | None = None
         self.role: iam.Role | None = None
+        #: The role's instance profile (role mode with ``instance_profile=True``), or None.
+        self.instance_profile: iam.InstanceProfile | None = None
         self.managed_policy = self._new_policy("Policy")
         self._policies = PolicySet(
             self,
@@ -303,6 +309,9 @@ class RestorePermissions(Construct):
             # Attached from the policy's side (ManagedPolicy.Roles) rather than
             # the role's ManagedPolicyArns, like the group above.
             self.managed_policy.attach_to_role(self.role)
+            if identity.instance_profile:
+                # EC2 hands a role to an instance only through an instance profile.
+                self.instance_profile = iam.InstanceProfile(self, "InstanceProfile", role=self.role)
             principal = self.role
         return principal
 
@@ -457,6 +466,13 @@ class RestorePermissions(Construct):
         if self.role is not None:
             CfnOutput(self, "RoleName", value=self.role.role_name, description="Restore role name")
             CfnOutput(self, "RoleArn", value=self.role.role_arn, description="Restore role ARN")
+        if self.instance_profile is not None:
+            CfnOutput(
+                self,
+                "InstanceProfileArn",
+                value=self.instance_profile.instance_profile_arn,
+                description="Instance profile of the restore role, for a backup tool on EC2",
+            )
         # One output for all policies, so that outputs do not grow with them.
         CfnOutput(
             self,
@@ -482,21 +498,33 @@ class RestorePermissions(Construct):
                 description=f"Secrets Manager secret holding the access key{suffix}",
             )
         if self.vm_import_role is not None:
-            CfnOutput(
-                self,
-                "VmImportRoleArn",
-                value=self.vm_import_role.role_arn,
-                description="VM Import/Export service role ARN",
-            )
+            _vm_import_role_output(Stack.of(self), self.vm_import_role)
+
+
+#: The stack's one output of the account's vmimport role ARN, whatever the
+#: number of RestorePermissions in it: the role is one per account.
+VM_IMPORT_ROLE_OUTPUT_ID = "RestorePermissionsVmImportRoleArn"
+
+
+def _vm_import_role_output(stack: Stack, role: iam.IRole) -> None:
+    if stack.node.try_find_child(VM_IMPORT_ROLE_OUTPUT_ID) is None:
+        CfnOutput(
+            stack,
+            VM_IMPORT_ROLE_OUTPUT_ID,
+            value=role.role_arn,
+            description="VM Import/Export service role ARN",
+        )
 
 
 #: CloudFormation's quota of outputs per stack.
 MAX_STACK_OUTPUTS = 200
 
 
-def _reserve_outputs(stack: Stack, path: str, count: int) -> None:
+def _reserve_outputs(stack: Stack, path: str, count: int, *, vm_import_output: bool) -> None:
     """Fail at construction before the RestorePermissions of a stack pass 200 outputs."""
     budget = _OutputBudget.of(stack)
+    if vm_import_output and not budget.vm_import_output:
+        count += 1
     total = budget.reserved + count
     if total > MAX_STACK_OUTPUTS:
         raise RestorePermissionsError(
@@ -506,6 +534,7 @@ def _reserve_outputs(stack: Stack, path: str, count: int) -> None:
             "this RestorePermissions and the ones after it, or spread them over more stacks.",
         )
     budget.reserved = total
+    budget.vm_import_output = budget.vm_import_output or vm_import_output
 
 
 class _OutputBudget(Construct):
@@ -521,6 +550,8 @@ class _OutputBudget(Construct):
     def __init__(self, stack: Stack, construct_id: str) -> None:
         super().__init__(stack, construct_id)
         self.reserved = 0
+        #: Whether the stack's one VmImportRoleArn output is reserved.
+        self.vm_import_output = False
         stack.node.add_validation(_OutputLimit(stack))
 
 
@@ -591,7 +622,7 @@ def _check_props(
     _check_encryption_key(encryption_key, "encryption_key")
     all_buckets = _check_buckets(bucket, buckets, legacy=legacy_bucket_name)
     _check_max_managed_policies(max_managed_policies)
-    _check_identity(identity)
+    _check_identity(scope, identity)
     _check_profile(profile)
     _check_vm_import(vm_import)
     if isinstance(vm_import, VmImportMode) and vm_import is not VmImportMode.NONE:
@@ -610,6 +641,13 @@ def _check_props(
     return all_buckets
 
 
+def _trusts_ec2(scope: Construct, principal: iam.IPrincipal) -> bool:
+    """Whether the trust policy ``principal`` renders names the EC2 service."""
+    rendered = Stack.of(scope).resolve(principal.policy_fragment.principal_json)
+    services = rendered.get("Service", []) if isinstance(rendered, dict) else []
+    return any(isinstance(service, str) and service.split(".")[0] == "ec2" for service in services)
+
+
 def _check_encryption_key(key: object, argument: str) -> None:
     if key is not None and not hasattr(key, "key_arn"):
         raise ValueError(
@@ -618,13 +656,24 @@ def _check_encryption_key(key: object, argument: str) -> None:
         )
 
 
-def _check_identity(identity: UserIdentity | RoleIdentity) -> None:
+def _check_identity(scope: Construct, identity: UserIdentity | RoleIdentity) -> None:
     """Check the identity's values (its kind already rules out the wrong options)."""
     if isinstance(identity, RoleIdentity):
         if not hasattr(identity.assumed_by, "policy_fragment"):
             raise ValueError(
                 f"assumed_by={identity.assumed_by!r} is invalid: pass an iam.IPrincipal, for "
                 "example iam.AccountPrincipal('111122223333')"
+            )
+        if not isinstance(identity.instance_profile, bool):
+            raise ValueError(
+                f"instance_profile={identity.instance_profile!r} is invalid: pass True or False "
+                "(a bool)"
+            )
+        if identity.instance_profile and not _trusts_ec2(scope, identity.assumed_by):
+            raise ValueError(
+                "instance_profile=True needs assumed_by to trust ec2.amazonaws.com: an instance gets the role's credentials only if EC2 may "
+                "assume it; pass assumed_by=iam.ServicePrincipal('ec2.amazonaws.com'), or an "
+                "iam.CompositePrincipal that includes it"
             )
         external_id = identity.external_id
         if external_id is not None and isinstance(identity.assumed_by, iam.ServicePrincipal):

@@ -325,6 +325,53 @@ def test_two_constructs_share_one_vmimport_role(two_in_one_stack: Synthesized) -
     synth.template.resource_count_is("AWS::IAM::ManagedPolicy", 4)
 
 
+def test_shared_vmimport_role_gets_one_output_per_stack(two_in_one_stack: Synthesized) -> None:
+    outputs = two_in_one_stack.template_json["Outputs"]
+    vm_import = [
+        key
+        for key, output in outputs.items()
+        if output["Description"] == "VM Import/Export service role ARN"
+    ]
+    assert vm_import == ["RestorePermissionsVmImportRoleArn"]
+    # ...while each construct keeps its own identity outputs.
+    assert sum(o["Description"] == "Restore user ARN" for o in outputs.values()) == 2
+
+
+def test_instance_profile_for_a_tool_on_ec2() -> None:
+    synth = synthesize_stack(
+        lambda stack: RestorePermissions(
+            stack,
+            "Restore",
+            bucket="my-backups",
+            identity=RestoreIdentity.role(
+                assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"), instance_profile=True
+            ),
+        )
+    )
+    (role_id,) = [
+        key
+        for key, role in synth.resources("AWS::IAM::Role").items()
+        if role["Properties"].get("RoleName") != "vmimport"
+    ]
+    role = synth.template_json["Resources"][role_id]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "ec2.amazonaws.com"
+    }
+    (profile,) = synth.resources("AWS::IAM::InstanceProfile").values()
+    assert profile["Properties"] == {"Roles": [{"Ref": role_id}]}
+    (profile_id,) = synth.resources("AWS::IAM::InstanceProfile")
+    (output,) = [
+        o
+        for o in synth.template_json["Outputs"].values()
+        if o["Description"].startswith("Instance profile")
+    ]
+    assert output["Value"] == {"Fn::GetAtt": [profile_id, "Arn"]}
+
+
+def test_no_instance_profile_by_default(examples: dict[str, Synthesized]) -> None:
+    examples["role_with_external_id"].template.resource_count_is("AWS::IAM::InstanceProfile", 0)
+
+
 def test_outputs(examples: dict[str, Synthesized]) -> None:
     def described(variant: str) -> set[str]:
         return {o["Description"] for o in examples[variant].template_json["Outputs"].values()}

@@ -33,7 +33,7 @@ def test_deploy_local_writes_the_stack_outputs() -> None:
         "RestoreManagedPolicyArns",
         "RestoreRoleArn",
         "RestoreRoleName",
-        "RestoreVmImportRoleArn",
+        "RestorePermissionsVmImportRoleArn",
     ]
     assert by_prefix["RestoreRoleArn"].startswith(
         "arn:aws:iam::123456789012:role/RestorePermissions-RestoreRole"
@@ -41,7 +41,7 @@ def test_deploy_local_writes_the_stack_outputs() -> None:
     assert by_prefix["RestoreManagedPolicyArns"].startswith(
         "arn:aws:iam::123456789012:policy/RestorePermissions-"
     )
-    assert by_prefix["RestoreVmImportRoleArn"] == "arn:aws:iam::123456789012:role/vmimport"
+    assert by_prefix["RestorePermissionsVmImportRoleArn"] == "arn:aws:iam::123456789012:role/vmimport"
     # The script printed the outputs file, as written.
     printed = result.stdout.split("Stack outputs (", 1)[1].split("):\n", 1)[1]
     assert json.loads(printed) == json.loads((ROOT / "cdk.out.local" / "outputs.json").read_text())

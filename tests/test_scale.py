@@ -213,17 +213,19 @@ def test_a_thousand_buckets_fit_twenty_policies() -> None:
 
 def test_outputs_past_200_fail_before_the_construct_is_added() -> None:
     stack = cdk.Stack(new_app(), "Test")
-    for i in range(33):  # 6 outputs each: user, policy, key, secret and vmimport
+    # 5 outputs each (user name and ARN, policy ARNs, key id, secret ARN), and
+    # the stack's one vmimport role ARN: 1 + 5 * 39 = 196, and 201 with the 40th.
+    for i in range(39):
         RestorePermissions(stack, f"Customer{i}", bucket=f"customer-{i}-backups")
     with pytest.raises(ValueError) as error:
-        RestorePermissions(stack, "Customer33", bucket="customer-33-backups")
+        RestorePermissions(stack, "Customer39", bucket="customer-39-backups")
     assert str(error.value) == (
-        "Test/Customer33: create_outputs=True would give stack 'Test' 204 outputs; CloudFormation "
+        "Test/Customer39: create_outputs=True would give stack 'Test' 201 outputs; CloudFormation "
         "allows 200 per stack. Pass create_outputs=False to this RestorePermissions and the ones "
         "after it, or spread them over more stacks."
     )
-    assert stack.node.try_find_child("Customer33") is None
-    RestorePermissions(stack, "Customer33", bucket="customer-33-backups", create_outputs=False)
+    assert stack.node.try_find_child("Customer39") is None
+    RestorePermissions(stack, "Customer39", bucket="customer-39-backups", create_outputs=False)
 
 
 def test_the_applications_own_outputs_count_too() -> None:
