@@ -17,6 +17,7 @@ access_key_slots        user mode: key slots ``a``, ``b`` or ``a,b`` (rotation) 
 access_key_serial       user mode: change to replace slot a's key at once        none
 aws_managed_secret_key  encrypt the key secrets with aws/secretsmanager          false
 trusted_account         role mode: 12-digit account that may assume the role     this account
+instance_profile        role mode: trust EC2, add an instance profile (true)     false
 external_id             role mode: required sts:ExternalId                       none
 vm_import_role          ``create``, ``use-existing`` or ``none``                 create
 profile                 ``least-privilege`` or ``kb1025``                        least-privilege
@@ -42,6 +43,7 @@ the management (or a delegated administrator) account.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,6 +59,7 @@ from restore_permissions import (
     PrincipalType,
     RestoreIdentity,
     RestorePermissions,
+    RestorePermissionsError,
     RoleIdentity,
     SecretEncryption,
     UserIdentity,
@@ -68,11 +71,23 @@ from restore_permissions.bucket_names import (
     MAX_LENGTH,
     MIN_LENGTH,
     bucket_name_problem,
+    is_legacy_only,
+    legacy_hint,
 )
-from restore_permissions.rollout import OrganizationRollout
+from restore_permissions.policy.statements import (
+    kms_key_arn_problem,
+    region_problem,
+    tag_key_problem,
+    tag_value_problem,
+)
+from restore_permissions.rollout import OrganizationRollout, ou_id_problem
 
 DEFAULT_STACK_NAME = "RestorePermissions"
 STACKSET_STACK_NAME = "RestorePermissionsStackSet"
+
+
+class ContextError(ValueError):
+    """A ``-c key=value`` the app refuses; the message names the key as the user typed it."""
 
 
 class RestorePermissionsStack(cdk.Stack):
@@ -87,17 +102,27 @@ class RestorePermissionsStack(cdk.Stack):
             **kwargs,
         )
         context = _Context(self)
+        legacy_bucket_name = context.flag("legacy_bucket_name", default=False)
         bucket_name = context.text("bucket_name")
+        if bucket_name is not None:
+            problem = bucket_name_problem(bucket_name, legacy=legacy_bucket_name)
+            if problem is not None:
+                hint = (
+                    " " + legacy_hint("-c legacy_bucket_name=true")
+                    if not legacy_bucket_name and is_legacy_only(bucket_name)
+                    else ""
+                )
+                raise ContextError(f"-c bucket_name={bucket_name!r} is invalid: {problem}.{hint}")
         bucket_prefix = context.text("bucket_prefix")
         if bucket_prefix is not None:
             if bucket_name is not None:
-                raise ValueError(
-                    "context bucket_name and bucket_prefix exclude each other: give one"
+                raise ContextError(
+                    "-c bucket_name and -c bucket_prefix exclude each other: give one"
                 )
             problem = bucket_name_problem(bucket_prefix + "123456789012")
             if problem is not None:
-                raise ValueError(
-                    f"context bucket_prefix={bucket_prefix!r} is invalid: with an account id "
+                raise ContextError(
+                    f"-c bucket_prefix={bucket_prefix!r} is invalid: with an account id "
                     f"appended, {problem}"
                 )
             bucket_name = bucket_prefix + cdk.Aws.ACCOUNT_ID
@@ -118,19 +143,32 @@ class RestorePermissionsStack(cdk.Stack):
         principal_type = context.choice("principal_type", PrincipalType, PrincipalType.USER)
         is_role = principal_type is PrincipalType.ROLE
         assumed_by: iam.IPrincipal | None = None
+        instance_profile = context.flag("instance_profile", default=False)
+        if instance_profile and not is_role:
+            raise ContextError("-c instance_profile=true is only valid with -c principal_type=role")
         if is_role:
             trusted_account = context.text("trusted_account")
-            if trusted_account is None:
+            if instance_profile:
+                # A backup tool on EC2 signs in with its instance's role.
+                if trusted_account is not None:
+                    raise ContextError(
+                        "-c instance_profile=true and -c trusted_account exclude each other: "
+                        "the role is then assumed by EC2, for the instance the tool runs on"
+                    )
+                assumed_by = iam.ServicePrincipal("ec2.amazonaws.com")
+            elif trusted_account is None:
                 assumed_by = iam.AccountRootPrincipal()
             elif re.fullmatch(r"\d{12}", trusted_account):
                 assumed_by = iam.AccountPrincipal(trusted_account)
             else:
-                raise ValueError(
-                    f"context trusted_account={trusted_account!r} is invalid: "
+                raise ContextError(
+                    f"-c trusted_account={trusted_account!r} is invalid: "
                     "it must be a 12-digit AWS account id"
                 )
 
         kms_key_arn = context.text("kms_key_arn")
+        if kms_key_arn is not None and (problem := kms_key_arn_problem(kms_key_arn)):
+            raise ContextError(f"-c kms_key_arn={kms_key_arn!r} {problem}")
         encryption_key = (
             kms.Key.from_key_arn(self, "BackupKey", kms_key_arn)
             if kms_key_arn is not None
@@ -141,7 +179,9 @@ class RestorePermissionsStack(cdk.Stack):
         if is_role:
             assert assumed_by is not None
             identity = RestoreIdentity.role(
-                assumed_by=assumed_by, external_id=context.text("external_id")
+                assumed_by=assumed_by,
+                external_id=context.text("external_id"),
+                instance_profile=instance_profile,
             )
         else:
             identity = RestoreIdentity.user(
@@ -156,15 +196,15 @@ class RestorePermissionsStack(cdk.Stack):
                 else None,
             )
         options = {
-            "allowed_regions": context.items("allowed_regions"),
+            "allowed_regions": context.regions("allowed_regions"),
         }
         profile = context.choice("profile", PolicyProfile, PolicyProfile.LEAST_PRIVILEGE)
         if profile is PolicyProfile.KB1025:
             for key in ("instance_tag", "federation", "email_notifications"):
                 if context.text(key) is not None:
-                    raise ValueError(
-                        f"context {key} is only valid with profile=least-privilege: "
-                        "profile=kb1025 grants exactly what the vendor article grants"
+                    raise ContextError(
+                        f"-c {key} is only valid with -c profile=least-privilege: "
+                        "-c profile=kb1025 grants exactly what the vendor article grants"
                     )
             policy = PolicyProfile.kb1025(**options)
         else:
@@ -179,7 +219,7 @@ class RestorePermissionsStack(cdk.Stack):
             self,
             "Restore",
             bucket=bucket_name,
-            legacy_bucket_name=context.flag("legacy_bucket_name", default=False),
+            legacy_bucket_name=legacy_bucket_name,
             identity=identity,
             profile=policy,
             vm_import=context.choice("vm_import_role", VmImportMode, VmImportMode.CREATE),
@@ -191,8 +231,8 @@ def _slots(names: list[str]) -> list[AccessKeySlot]:
     by_name = {slot.value: slot for slot in AccessKeySlot}
     for name in names:
         if name not in by_name:
-            raise ValueError(
-                f"context access_key_slots={','.join(names)!r} is invalid: use a, b or a,b"
+            raise ContextError(
+                f"-c access_key_slots={','.join(names)!r} is invalid: use a, b or a,b"
             )
     return [by_name[name] for name in names]
 
@@ -215,19 +255,27 @@ class _Context:
             return value
         if str(value).lower() in ("true", "false"):
             return str(value).lower() == "true"
-        raise ValueError(f"context {key}={value!r} is invalid: use true or false")
+        raise ContextError(f"-c {key}={value!r} is invalid: use true or false")
 
     def integer(self, key: str) -> int | None:
         value = self.text(key)
         if value is None:
             return None
         if not value.isdigit():
-            raise ValueError(f"context {key}={value!r} is invalid: use a whole number >= 0")
+            raise ContextError(f"-c {key}={value!r} is invalid: use a whole number >= 0")
         return int(value)
 
     def items(self, key: str) -> list[str] | None:
         value = self.text(key)
         return None if value is None else [item.strip() for item in value.split(",")]
+
+    def regions(self, key: str) -> list[str] | None:
+        regions = self.items(key)
+        for region in regions or ():
+            problem = region_problem(region)
+            if problem is not None:
+                raise ContextError(f"-c {key}={self.text(key)!r} is invalid: {region!r} {problem}")
+        return regions
 
     def tag(self, key: str) -> tuple[str, str] | None:
         value = self.text(key)
@@ -235,7 +283,10 @@ class _Context:
             return None
         tag_key, sep, tag_value = value.partition("=")
         if not sep or not tag_key:
-            raise ValueError(f"context {key}={value!r} is invalid: use KEY=VALUE")
+            raise ContextError(f"-c {key}={value!r} is invalid: use KEY=VALUE")
+        problem = tag_key_problem(tag_key) or tag_value_problem(tag_value)
+        if problem is not None:
+            raise ContextError(f"-c {key}={value!r} is invalid: {problem}")
         return tag_key, tag_value
 
     def choice(self, key: str, enum_type: Any, default: Any) -> Any:
@@ -246,7 +297,7 @@ class _Context:
             if member.value == value:
                 return member
         allowed = ", ".join(member.value for member in enum_type)
-        raise ValueError(f"context {key}={value!r} is invalid: use one of {allowed}")
+        raise ContextError(f"-c {key}={value!r} is invalid: use one of {allowed}")
 
 
 def build_app(context: Mapping[str, Any] | None = None) -> cdk.App:
@@ -261,7 +312,7 @@ def build_app(context: Mapping[str, Any] | None = None) -> cdk.App:
     elif rollout == "stackset":
         _stackset_rollout(app, stack_name)
     else:
-        raise ValueError(f"context rollout={rollout!r} is invalid: use stackset, or leave it out")
+        raise ContextError(f"-c rollout={rollout!r} is invalid: use stackset, or leave it out")
     return app
 
 
@@ -270,12 +321,17 @@ def _stackset_rollout(app: cdk.App, stack_name: str) -> None:
     target_ous = context.items("target_ous")
     regions = context.items("regions")
     if not target_ous:
-        raise ValueError("context target_ous is required with rollout=stackset: ou-...,ou-...")
+        raise ContextError("-c target_ous is required with -c rollout=stackset: ou-...,ou-...")
+    for ou in target_ous:
+        if (problem := ou_id_problem(ou)) is not None:
+            raise ContextError(
+                f"-c target_ous={context.text('target_ous')!r} is invalid: {ou!r} {problem}"
+            )
     if not regions or len(regions) != 1:
-        raise ValueError(
-            f"context regions={context.text('regions')!r} is invalid: name exactly one Region. "
+        raise ContextError(
+            f"-c regions={context.text('regions')!r} is invalid: name exactly one Region. "
             "IAM is global, so a second Region would create a second vmimport role and fail; "
-            "restrict the EC2 calls with allowed_regions instead"
+            "restrict the EC2 calls with -c allowed_regions instead"
         )
     # Member accounts are not CDK-bootstrapped: no bootstrap version check.
     member = RestorePermissionsStack(
@@ -297,5 +353,16 @@ def _stackset_rollout(app: cdk.App, stack_name: str) -> None:
     )
 
 
+def main() -> int:
+    """``cdk synth``'s entry point: a bad option is one line on stderr and exit code 1."""
+    try:
+        app = build_app()
+    except (ContextError, RestorePermissionsError) as error:
+        print(f"app.py: error: {error}", file=sys.stderr)
+        return 1
+    app.synth()
+    return 0
+
+
 if __name__ == "__main__":
-    build_app().synth()
+    sys.exit(main())

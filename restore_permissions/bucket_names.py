@@ -45,10 +45,17 @@ CONSTRAINT_DESCRIPTION = (
     f"({', '.join(FORBIDDEN_PREFIXES)}) or suffix ({', '.join(FORBIDDEN_SUFFIXES)})."
 )
 
-LEGACY_HINT = (
-    "If this is a legacy bucket created in us-east-1 before 1 March 2018 "
-    "(uppercase letters, underscores, up to 255 characters), pass legacy_bucket_name=True."
-)
+
+def legacy_hint(spelling: str) -> str:
+    """The legacy-name hint, naming the option as the caller spells it."""
+    return (
+        "If this is a legacy bucket created in us-east-1 before 1 March 2018 "
+        f"(uppercase letters, underscores, up to 255 characters), pass {spelling}."
+    )
+
+
+#: The hint as the construct says it: its prop.
+LEGACY_HINT = legacy_hint("legacy_bucket_name=True")
 
 
 def bucket_name_problem(name: str, *, legacy: bool = False) -> str | None:

@@ -1,24 +1,32 @@
-"""``restore-permissions``: print, explain and export the policies without CDK.
+"""restore-permissions: print, explain and check the restore policies, without CDK.
 
-    restore-permissions policy --bucket my-backups [--account 111122223333] ...
+    restore-permissions policy --bucket my-backups [--account 111122223333] [--split] ...
     restore-permissions vmimport-role --bucket my-backups --account 111122223333
-    restore-permissions explain [--format table|markdown|json] [--workflows]
+    restore-permissions explain [--bucket my-backups] [--format table|markdown|json] [--workflows]
+    restore-permissions check --stack RestorePermissions | --principal-arn ARN | --policy-file F
 
 This module imports only the pure-Python catalogue: it never loads aws-cdk-lib
 or starts jsii, so it answers at once. Bad arguments print one line to stderr
-and exit with code 2.
+that names the flag, and exit with code 2.
+
+JSON output has one shape per command and flags, whatever its size: ``policy``
+prints one policy document, and ``--split`` prints ``{"PolicyDocuments": [...]}``
+with one document per managed policy. A policy too large for one managed
+policy without ``--split`` is an error that says so.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import re
+import shutil
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from .bucket_names import bucket_name_problem
+from .bucket_names import bucket_name_problem, is_legacy_only, legacy_hint
 from .policy import (
     MANAGED_POLICY_LIMIT,
     PolicyOptions,
@@ -32,8 +40,14 @@ from .policy import (
     vm_import_role_policy,
     vm_import_trust_policy,
 )
-from .policy.explain import render_rows, render_workflows
-from .policy.statements import known_regions
+from .policy.explain import DEFAULT_WIDTH, render_rows, render_workflows
+from .policy.statements import (
+    kms_key_arn_problem,
+    known_regions,
+    region_problem,
+    tag_key_problem,
+    tag_value_problem,
+)
 
 PROG = "restore-permissions"
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
@@ -46,11 +60,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {message}\n")
 
 
-def _bucket(value: str) -> str:
-    problem = bucket_name_problem(value)
-    if problem is not None:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a valid S3 bucket name: {problem}")
-    return value
+def _version() -> str:
+    try:
+        return importlib.metadata.version("restore-permissions")
+    except importlib.metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _account(value: str) -> str:
@@ -59,78 +73,112 @@ def _account(value: str) -> str:
     return value
 
 
+def _region(value: str) -> str:
+    problem = region_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{value!r} {problem}")
+    return value
+
+
 def _tag(value: str) -> tuple[str, str]:
     key, sep, tag_value = value.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"{value!r} is not KEY=VALUE")
+    problem = tag_key_problem(key) or tag_value_problem(tag_value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a valid tag: {problem}")
     return key, tag_value
 
 
 def _kms_key(value: str) -> str:
-    if not re.fullmatch(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", value):
-        raise argparse.ArgumentTypeError(f"{value!r} is not a KMS key ARN")
+    problem = kms_key_arn_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{value!r} {problem}")
     return value
+
+
+def _add_target(sub: argparse.ArgumentParser, *, bucket_required: bool) -> None:
+    """The flags that say which bucket, key and account the ARNs name."""
+    sub.add_argument(
+        "--bucket",
+        action="append",
+        required=bucket_required,
+        help="backup bucket name (repeat for several)",
+    )
+    sub.add_argument(
+        "--legacy-bucket-name",
+        action="store_true",
+        help="accept legacy us-east-1 bucket names (uppercase letters, '_', up to 255 characters)",
+    )
+    sub.add_argument(
+        "--account",
+        type=_account,
+        help=f"account id for scoped ARNs (default: the policy variable {ACCOUNT_VARIABLE})",
+    )
+    sub.add_argument("--partition", choices=PARTITIONS, default="aws", help="default: aws")
+    sub.add_argument(
+        "--kms-key",
+        type=_kms_key,
+        metavar="ARN",
+        help="ARN of the KMS key that encrypts the backups",
+    )
+
+
+def _add_options(sub: argparse.ArgumentParser) -> None:
+    """The flags of PolicyOptions."""
+    sub.add_argument(
+        "--profile",
+        choices=[p.value for p in PolicyProfile],
+        default=PolicyProfile.LEAST_PRIVILEGE.value,
+        help="default: least-privilege",
+    )
+    sub.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        type=_region,
+        metavar="REGION",
+        help="allow EC2 calls in this Region only (repeat for several)",
+    )
+    sub.add_argument(
+        "--instance-tag",
+        type=_tag,
+        metavar="KEY=VALUE",
+        help="launches must carry this tag; only tagged instances may be controlled",
+    )
+    sub.add_argument(
+        "--federation",
+        action="store_true",
+        help="grant sts:GetFederationToken (MSP360 Managed Backup Service)",
+    )
+    sub.add_argument(
+        "--email-notifications",
+        action="store_true",
+        help="grant ses:SendEmail and ses:SendRawEmail",
+    )
+
+
+def _add_split(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--split",
+        action="store_true",
+        help='print {"PolicyDocuments": [...]}, one document per managed policy, whatever '
+        "the size (default: one policy document, or an error when it does not fit one policy)",
+    )
 
 
 def _parser() -> _Parser:
     parser = _Parser(prog=PROG, description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def add_target(sub: argparse.ArgumentParser, *, bucket_required: bool) -> None:
-        sub.add_argument(
-            "--bucket",
-            type=_bucket,
-            action="append",
-            required=bucket_required,
-            help="backup bucket name (repeat for several)",
-        )
-        sub.add_argument(
-            "--account",
-            type=_account,
-            help=f"account id for scoped ARNs (default: the policy variable {ACCOUNT_VARIABLE})",
-        )
-        sub.add_argument("--partition", choices=PARTITIONS, default="aws", help="default: aws")
-        sub.add_argument(
-            "--kms-key", type=_kms_key, help="ARN of the KMS key that encrypts the backups"
-        )
-
-    def add_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument(
-            "--profile",
-            choices=[p.value for p in PolicyProfile],
-            default=PolicyProfile.LEAST_PRIVILEGE.value,
-            help="default: least-privilege",
-        )
-        sub.add_argument(
-            "--region",
-            action="append",
-            default=[],
-            metavar="R",
-            help="allow EC2 calls in this Region only (repeat for several)",
-        )
-        sub.add_argument(
-            "--instance-tag",
-            type=_tag,
-            metavar="KEY=VALUE",
-            help="launches must carry this tag; only tagged instances may be controlled",
-        )
-        sub.add_argument(
-            "--federation",
-            action="store_true",
-            help="grant sts:GetFederationToken (MSP360 Managed Backup Service)",
-        )
-        sub.add_argument(
-            "--email-notifications",
-            action="store_true",
-            help="grant ses:SendEmail and ses:SendRawEmail",
-        )
-
     policy = commands.add_parser("policy", help="print the identity policy JSON")
-    add_target(policy, bucket_required=True)
-    add_options(policy)
+    _add_target(policy, bucket_required=True)
+    _add_options(policy)
+    _add_split(policy)
 
     role = commands.add_parser("vmimport-role", help="print the vmimport trust and role policies")
-    add_target(role, bucket_required=True)
+    _add_target(role, bucket_required=True)
     # The trust policy's aws:SourceAccount must be the account itself: when
     # vmie.amazonaws.com assumes the role, the principal is a service, and IAM
     # does not promise ${aws:PrincipalAccount} for it.
@@ -139,10 +187,11 @@ def _parser() -> _Parser:
         action="store_true",
         help="only the bucket policy, for an account that already has the role",
     )
+    _add_split(role)
 
     explain = commands.add_parser("explain", help="print what is granted, where and why")
-    add_options(explain)
-    explain.add_argument("--kms", action="store_true", help="include the KMS key statement")
+    _add_target(explain, bucket_required=False)
+    _add_options(explain)
     explain.add_argument(
         "--workflows",
         action="store_true",
@@ -151,10 +200,31 @@ def _parser() -> _Parser:
     explain.add_argument(
         "--format", choices=("table", "markdown", "json"), default="table", help="default: table"
     )
+    explain.add_argument(
+        "--width",
+        type=int,
+        default=None,
+        help=f"wrap text at this column (default: the terminal's width, or {DEFAULT_WIDTH})",
+    )
+
+    from .check import add_check_parser  # noqa: PLC0415 - keeps boto3 out of the other commands
+
+    add_check_parser(commands, add_target=_add_target, tag=_tag)
     return parser
 
 
 def _options(args: argparse.Namespace) -> PolicyOptions:
+    if args.profile == PolicyProfile.KB1025.value:
+        for flag, given in (
+            ("--instance-tag", args.instance_tag is not None),
+            ("--federation", args.federation),
+            ("--email-notifications", args.email_notifications),
+        ):
+            if given:
+                raise ValueError(
+                    f"{flag} is only valid with --profile least-privilege: --profile kb1025 "
+                    "grants exactly what the vendor article grants"
+                )
     return PolicyOptions(
         profile=PolicyProfile(args.profile),
         allowed_regions=tuple(args.region),
@@ -162,6 +232,20 @@ def _options(args: argparse.Namespace) -> PolicyOptions:
         federation=args.federation,
         email_notifications=args.email_notifications,
     )
+
+
+def _check_buckets(args: argparse.Namespace) -> None:
+    for bucket in args.bucket or ():
+        problem = bucket_name_problem(bucket, legacy=args.legacy_bucket_name)
+        if problem is not None:
+            hint = (
+                " " + legacy_hint("--legacy-bucket-name")
+                if not args.legacy_bucket_name and is_legacy_only(bucket)
+                else ""
+            )
+            raise ValueError(
+                f"argument --bucket: {bucket!r} is not a valid S3 bucket name: {problem}.{hint}"
+            )
 
 
 def _arns(args: argparse.Namespace, regions: Sequence[str] = ()) -> PolicyTargets:
@@ -177,14 +261,20 @@ def _arns(args: argparse.Namespace, regions: Sequence[str] = ()) -> PolicyTarget
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "check":
+        from .check import run_check  # noqa: PLC0415 - boto3 loads only for check
+
+        return run_check(args, parser)
     try:
         options = _options(args) if args.command in ("policy", "explain") else None
+        _check_buckets(args)
         _check_partition(args)
     except ValueError as error:
         parser.error(str(error))
     if args.command == "policy":
         assert options is not None
-        _print_json(_fitted(identity_policy(options, _arns(args, options.allowed_regions))))
+        document = identity_policy(options, _arns(args, options.allowed_regions))
+        _print_json(_split(document, parser) if args.split else _whole(document, parser))
     elif args.command == "vmimport-role":
         if args.account is None and not args.existing:
             parser.error(
@@ -199,44 +289,63 @@ def main(argv: Sequence[str] | None = None) -> int:
             result["AssumeRolePolicyDocument"] = vm_import_trust_policy(
                 arns.partition, arns.account
             )
-        fitted = _fitted(vm_import_role_policy(arns, existing_role=args.existing))
-        result["PolicyDocuments" if isinstance(fitted, list) else "PolicyDocument"] = fitted
+        document = vm_import_role_policy(arns, existing_role=args.existing)
+        if args.split:
+            result.update(_split(document, parser))
+        else:
+            result["PolicyDocument"] = _whole(document, parser)
         _print_json(result)
-    elif args.workflows:
-        assert options is not None
-        print(render_workflows(options, kms=args.kms, output_format=args.format), end="")
     else:
         assert options is not None
-        rows = catalogue_rows(options, kms=args.kms)
-        print(render_rows(rows, args.format), end="")
+        width = args.width or _terminal_width()
+        kms = args.kms_key is not None
+        if args.workflows:
+            text = render_workflows(options, kms=kms, output_format=args.format, width=width)
+        else:
+            targets = _arns(args, options.allowed_regions) if args.bucket else None
+            text = render_rows(
+                catalogue_rows(options, kms=kms), args.format, targets=targets, width=width
+            )
+        print(text, end="")
     return 0
+
+
+def _terminal_width() -> int:
+    """The terminal's columns when stdout is one; DEFAULT_WIDTH for pipes and files."""
+    if not sys.stdout.isatty():
+        return DEFAULT_WIDTH
+    return max(40, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
 
 
 def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2))
 
 
-def _fitted(document: dict[str, Any]) -> dict[str, Any] | list[dict[str, Any]]:
-    """The document; or, past IAM's quota, a list of documents that each fit one policy."""
+def _whole(document: dict[str, Any], parser: _Parser) -> dict[str, Any]:
+    """The document, if it fits one managed policy."""
+    if iam_size(document) > MANAGED_POLICY_LIMIT:
+        parser.error(
+            f"the policy is {iam_size(document)} characters and does not fit one managed "
+            f"policy ({MANAGED_POLICY_LIMIT}): pass --split to print "
+            '{"PolicyDocuments": [...]}, one document per managed policy'
+        )
+    return document
+
+
+def _split(document: dict[str, Any], parser: _Parser) -> dict[str, list[dict[str, Any]]]:
+    """``{"PolicyDocuments": [...]}``: documents that each fit one managed policy."""
     if iam_size(document) <= MANAGED_POLICY_LIMIT:
-        return document
+        return {"PolicyDocuments": [document]}
     documents = [
         policy_document(statements) for statements in plan_documents(document["Statement"])
     ]
     if len(documents) > MAX_POLICIES_PER_IDENTITY:
-        print(
-            f"{PROG}: error: {len(documents)} managed policies would be needed; IAM allows "
+        parser.error(
+            f"{len(documents)} managed policies would be needed; IAM allows "
             f"{MAX_POLICIES_PER_IDENTITY} per user, group or role at most: split the buckets "
-            "over several identities (one per customer)",
-            file=sys.stderr,
+            "over several identities (one per customer)"
         )
-        raise SystemExit(2)
-    print(
-        f"{PROG}: {iam_size(document)} characters do not fit one managed policy "
-        f"({MANAGED_POLICY_LIMIT}); printing {len(documents)} documents, one policy each",
-        file=sys.stderr,
-    )
-    return documents
+    return {"PolicyDocuments": documents}
 
 
 #: IAM's highest quota of managed policies per user, group or role.

@@ -19,6 +19,13 @@ TEMPLATE_BODY_LIMIT = 51_200
 _OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}")
 
 
+def ou_id_problem(value: str) -> str | None:
+    """Why ``value`` is not an OU or root id ("is not ..."), or None."""
+    if not _OU_ID.fullmatch(value):
+        return "is not an OU id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)"
+    return None
+
+
 class OrganizationRollout(Construct):
     """A service-managed CloudFormation StackSet of ``member``'s template.
 
@@ -62,11 +69,9 @@ class OrganizationRollout(Construct):
                 "of OU ids (ou-...) or the root id (r-...)"
             )
         for ou in organizational_unit_ids:
-            if not _OU_ID.fullmatch(ou):
-                raise ValueError(
-                    f"organizational_unit_ids contains {ou!r}, which is not an OU id "
-                    "(ou-xxxx-xxxxxxxx) or a root id (r-xxxx)"
-                )
+            problem = ou_id_problem(ou)
+            if problem is not None:
+                raise ValueError(f"organizational_unit_ids contains {ou!r}, which {problem}")
         if not REGION_NAME.fullmatch(region):
             raise ValueError(
                 f"region={region!r} is invalid: pass one AWS Region name, for example 'us-east-1'"

@@ -49,6 +49,7 @@ EXAMPLE_VARIANTS: Mapping[str, Mapping[str, str]] = {
         "trusted_account": "111122223333",
         "external_id": "restore-4f1c9a",
     },
+    "role_on_ec2": {"bucket_name": BUCKET, "principal_type": "role", "instance_profile": "true"},
     "use_existing_vmimport": {"bucket_name": BUCKET, "vm_import_role": "use-existing"},
     "no_vmimport": {"bucket_name": BUCKET, "vm_import_role": "none"},
     "bucket_parameter": {},

@@ -135,6 +135,23 @@ PROPS: list[tuple[str, Callable[[], None], str]] = [
         "external_id=12345 is invalid",
     ),
     (
+        "instance_profile",
+        lambda: construct(identity=RestoreIdentity.role(assumed_by=ACCOUNT, instance_profile=True)),
+        "instance_profile=True needs assumed_by to trust ec2.amazonaws.com: an instance gets the "
+        "role's credentials only if EC2 may assume it; pass "
+        "assumed_by=iam.ServicePrincipal('ec2.amazonaws.com'), or an iam.CompositePrincipal that "
+        "includes it",
+    ),
+    (
+        "instance_profile",
+        lambda: construct(
+            identity=RestoreIdentity.role(
+                assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"), instance_profile="yes"
+            )
+        ),
+        "instance_profile='yes' is invalid: pass True or False (a bool)",
+    ),
+    (
         "external_id",
         lambda: construct(identity=RestoreIdentity.role(assumed_by=ACCOUNT, external_id="x")),
         "external_id='x' is invalid",
@@ -294,16 +311,16 @@ def test_option_values(argument: str, call: Callable[[], object], fragment: str)
 
 
 CONTEXT: list[tuple[str, str, str]] = [
-    ("federation", "maybe", "context federation='maybe' is invalid: use true or false"),
-    ("create_access_key", "no", "context create_access_key='no' is invalid: use true or false"),
-    ("legacy_bucket_name", "yes", "context legacy_bucket_name='yes' is invalid"),
-    ("access_key_serial", "two", "context access_key_serial='two' is invalid"),
-    ("principal_type", "admin", "context principal_type='admin' is invalid"),
-    ("vm_import_role", "always", "context vm_import_role='always' is invalid"),
-    ("profile", "kb2000", "context profile='kb2000' is invalid"),
-    ("instance_tag", "novalue", "context instance_tag='novalue' is invalid: use KEY=VALUE"),
-    ("trusted_account", "12345", "context trusted_account='12345' is invalid"),
-    ("access_key_slots", "c", "context access_key_slots='c' is invalid: use a, b or a,b"),
+    ("federation", "maybe", "-c federation='maybe' is invalid: use true or false"),
+    ("create_access_key", "no", "-c create_access_key='no' is invalid: use true or false"),
+    ("legacy_bucket_name", "yes", "-c legacy_bucket_name='yes' is invalid"),
+    ("access_key_serial", "two", "-c access_key_serial='two' is invalid"),
+    ("principal_type", "admin", "-c principal_type='admin' is invalid"),
+    ("vm_import_role", "always", "-c vm_import_role='always' is invalid"),
+    ("profile", "kb2000", "-c profile='kb2000' is invalid"),
+    ("instance_tag", "novalue", "-c instance_tag='novalue' is invalid: use KEY=VALUE"),
+    ("trusted_account", "12345", "-c trusted_account='12345' is invalid"),
+    ("access_key_slots", "c", "-c access_key_slots='c' is invalid: use a, b or a,b"),
 ]
 
 
@@ -327,10 +344,13 @@ CLI: list[tuple[list[str], str]] = [
         ["policy", "--bucket", "b-1", "--account", "12"],
         "argument --account: '12' is not a 12-digit AWS account id",
     ),
-    (["policy", "--bucket", "b-1", "--region", "moon-1"], "allowed_regions contains 'moon-1'"),
+    (
+        ["policy", "--bucket", "b-1", "--region", "moon-1"],
+        "argument --region: 'moon-1' is not an AWS Region name",
+    ),
     (
         ["policy", "--bucket", "b-1", "--region", "eu-wset-1"],
-        "'eu-wset-1', which is not a Region where EC2 runs",
+        "argument --region: 'eu-wset-1' is not a Region where EC2 runs",
     ),
     (
         ["policy", "--bucket", "b-1", "--partition", "aws-cn", "--region", "eu-west-1"],
@@ -354,7 +374,7 @@ CLI: list[tuple[list[str], str]] = [
     ),
     (
         ["policy", "--bucket", "b-1", "--profile", "kb1025", "--federation"],
-        "federation is only valid with",
+        "--federation is only valid with --profile least-privilege",
     ),
     (
         ["policy", "--bucket", "b-1", "--profile", "best"],
@@ -364,9 +384,18 @@ CLI: list[tuple[list[str], str]] = [
     (
         [
             "policy",
+            "--split",
             *(a for i in range(1500) for a in ("--bucket", f"customer-{i:04d}-backups-{'x' * 20}")),
         ],
         "managed policies would be needed; IAM allows 20 per user, group or role at most",
+    ),
+    (
+        ["policy", *(a for i in range(200) for a in ("--bucket", f"customer-{i:03d}-backups"))],
+        "does not fit one managed policy (6144): pass --split",
+    ),
+    (
+        ["policy", "--bucket", "Legacy_Bucket"],
+        "pass --legacy-bucket-name.",
     ),
 ]
 

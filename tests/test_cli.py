@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import pathlib
 import subprocess
 import sys
 from typing import Any
 
+import botocore
 import pytest
 
 from restore_permissions.policy import iam_size
+from restore_permissions.policy.statements import known_regions
 
 from .conftest import KMS_KEY_ARN, PSEUDO, Synthesized, resolve_cfn
 
 ACCOUNT = PSEUDO["AWS::AccountId"]
+KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -110,7 +114,9 @@ def test_without_account_scoped_arns_use_the_principals_account() -> None:
         (
             ["policy", "--bucket", "My_Bucket"],
             "restore-permissions: error: argument --bucket: 'My_Bucket' is not a valid S3 bucket name: "
-            "it contains 'B', 'M', '_'; only lowercase letters, digits, '.' and '-' are allowed",
+            "it contains 'B', 'M', '_'; only lowercase letters, digits, '.' and '-' are allowed. "
+            "If this is a legacy bucket created in us-east-1 before 1 March 2018 (uppercase "
+            "letters, underscores, up to 255 characters), pass --legacy-bucket-name.",
         ),
         (
             ["policy", "--bucket", "b-1", "--account", "12345"],
@@ -118,7 +124,7 @@ def test_without_account_scoped_arns_use_the_principals_account() -> None:
         ),
         (
             ["policy", "--bucket", "b-1", "--region", "Mars-1"],
-            "restore-permissions: error: allowed_regions contains 'Mars-1', which is not an AWS Region "
+            "restore-permissions: error: argument --region: 'Mars-1' is not an AWS Region "
             "name (for example 'us-east-1', 'eu-central-1', 'cn-north-1', 'us-gov-west-1')",
         ),
         (
@@ -127,8 +133,8 @@ def test_without_account_scoped_arns_use_the_principals_account() -> None:
         ),
         (
             ["policy", "--bucket", "b-1", "--profile", "kb1025", "--email-notifications"],
-            "restore-permissions: error: email_notifications is only valid with "
-            "PolicyProfile.LEAST_PRIVILEGE: PolicyProfile.KB1025 grants exactly what the vendor article grants",
+            "restore-permissions: error: --email-notifications is only valid with "
+            "--profile least-privilege: --profile kb1025 grants exactly what the vendor article grants",
         ),
         (
             ["policy", "--bucket", "b-1", "--partition", "aws-mars"],
@@ -144,7 +150,27 @@ def test_without_account_scoped_arns_use_the_principals_account() -> None:
         ),
         (
             ["vmimport-role", "--bucket", "b-1", "--kms-key", "alias/backups"],
-            "restore-permissions: error: argument --kms-key: 'alias/backups' is not a KMS key ARN",
+            "restore-permissions: error: argument --kms-key: 'alias/backups' is not a KMS key ARN "
+            "(arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID; not an alias)",
+        ),
+        (
+            ["explain", "--region", "eu-wset-1"],
+            "restore-permissions: error: argument --region: 'eu-wset-1' is not a Region where EC2 "
+            f"runs (botocore {botocore.__version__} knows {len(known_regions())}; a typo such as "
+            "'eu-wset-1' would deny every EC2 call)",
+        ),
+        (
+            ["explain", "--instance-tag", "aws:owner=me"],
+            "restore-permissions: error: argument --instance-tag: 'aws:owner=me' is not a valid "
+            "tag: tag keys are 1 to 128 characters of letters, digits, spaces and _.:/=+-@, and "
+            "may not start with 'aws:'",
+        ),
+        (
+            ["policy", "--bucket", "b-1", *("--bucket", "B_2")],
+            "restore-permissions: error: argument --bucket: 'B_2' is not a valid S3 bucket name: "
+            "it contains 'B', '_'; only lowercase letters, digits, '.' and '-' are allowed. If "
+            "this is a legacy bucket created in us-east-1 before 1 March 2018 (uppercase letters, "
+            "underscores, up to 255 characters), pass --legacy-bucket-name.",
         ),
     ],
 )
@@ -156,9 +182,10 @@ def test_bad_arguments_get_one_line_and_exit_2(args: list[str], error: str) -> N
 
 
 def test_explain_formats() -> None:
-    table = cli("explain").stdout.splitlines()
-    assert table[0].split() == ["ACTION", "RESOURCE", "CONDITION", "WHY", "SOURCE"]
-    assert any(line.startswith("ec2:RunInstances ") and "ec2:instance" in line for line in table)
+    table = cli("explain").stdout
+    run_block = table[table.index("ec2:RunInstances  [") :].split("\n\n")[0].splitlines()
+    assert run_block[1].split(":", 1)[0].strip() == "on" and "ec2:instance" in run_block[1]
+    assert any(line.strip().startswith("why:") for line in run_block)
     markdown = cli("explain", "--format", "markdown").stdout.splitlines()
     assert markdown[0] == "| Action | Resource | Condition | Why | Source |"
     records = json.loads(cli("explain", "--format", "json", "--profile", "kb1025").stdout)
@@ -208,18 +235,24 @@ def test_console_script_is_installed() -> None:
     assert json.loads(result.stdout)["Version"] == "2012-10-17"
 
 
-def test_many_buckets_print_one_document_per_managed_policy() -> None:
+def test_many_buckets_print_one_document_per_managed_policy_with_split() -> None:
     buckets = [f"customer-{i:03d}-backups" for i in range(200)]
-    result = cli(
-        "policy", *(arg for bucket in buckets for arg in ("--bucket", bucket)), "--account", ACCOUNT
+    bucket_args = [arg for bucket in buckets for arg in ("--bucket", bucket)]
+    whole = cli("policy", *bucket_args, "--account", ACCOUNT)
+    assert whole.returncode == 2 and whole.stdout == ""
+    assert whole.stderr.startswith(
+        "restore-permissions: error: the policy is "
+    ) and whole.stderr.endswith(
+        "characters and does not fit one managed policy (6144): pass --split to print "
+        '{"PolicyDocuments": [...]}, one document per managed policy\n'
     )
+    result = cli("policy", "--split", *bucket_args, "--account", ACCOUNT)
     assert result.returncode == 0, result.stderr
-    documents = json.loads(result.stdout)
-    assert isinstance(documents, list) and len(documents) > 1
-    assert (
-        result.stderr.startswith("restore-permissions: ")
-        and "do not fit one managed policy (6144)" in result.stderr
-    )
+    assert result.stderr == ""
+    printed = json.loads(result.stdout)
+    assert list(printed) == ["PolicyDocuments"]
+    documents = printed["PolicyDocuments"]
+    assert len(documents) > 1
     granted = []
     for document in documents:
         assert iam_size(document) <= 6144
@@ -231,17 +264,35 @@ def test_many_buckets_print_one_document_per_managed_policy() -> None:
                     else [statement["Resource"]]
                 )
     assert sorted(granted) == sorted(f"arn:aws:s3:::{bucket}" for bucket in buckets)
-    role = json.loads(
-        cli(
-            "vmimport-role", "--account", ACCOUNT, *(a for b in buckets for a in ("--bucket", b))
-        ).stdout
-    )
+    role = json.loads(cli("vmimport-role", "--split", "--account", ACCOUNT, *bucket_args).stdout)
     assert len(role["PolicyDocuments"]) > 1 and "PolicyDocument" not in role
+
+
+@pytest.mark.parametrize("command", ["policy", "vmimport-role"])
+def test_json_shape_does_not_depend_on_size(command: str) -> None:
+    """Without --split: one policy document; with --split: a list, even of one."""
+    small = ["--bucket", "b-1", "--account", ACCOUNT]
+    large = [
+        *(a for i in range(120) for a in ("--bucket", f"customer-{i:03d}-backups")),
+        "--account",
+        ACCOUNT,
+    ]
+    shapes = set()
+    for buckets in (small, large):
+        printed = json.loads(cli(command, "--split", *buckets).stdout)
+        document_list = printed["PolicyDocuments"]
+        assert isinstance(document_list, list) and all(d["Version"] for d in document_list)
+        shapes.add(tuple(sorted(printed)))
+    assert len(shapes) == 1
+    whole = json.loads(cli(command, *small).stdout)
+    document = whole if command == "policy" else whole["PolicyDocument"]
+    assert document["Version"] == "2012-10-17"
+    assert json.loads(cli(command, "--split", *small).stdout)["PolicyDocuments"] == [document]
 
 
 def test_explain_kms_adds_the_key_statements() -> None:
     without = json.loads(cli("explain", "--format", "json").stdout)
-    with_key = json.loads(cli("explain", "--kms", "--format", "json").stdout)
+    with_key = json.loads(cli("explain", "--kms-key", KEY_ARN, "--format", "json").stdout)
     added = {(r["action"], r["statement"]) for r in with_key} - {
         (r["action"], r["statement"]) for r in without
     }
@@ -255,3 +306,72 @@ def test_explain_kms_adds_the_key_statements() -> None:
         ("kms:ReEncryptTo", "BackupKeyViaEbs"),
         ("kms:CreateGrant", "BackupKeyGrants"),
     }
+
+
+def test_version_names_the_installed_distribution() -> None:
+    result = cli("--version")
+    assert result.returncode == 0
+    assert (
+        result.stdout
+        == f"restore-permissions {importlib.metadata.version('restore-permissions')}\n"
+    )
+
+
+def test_help_reads_as_plain_text() -> None:
+    result = cli("--help")
+    assert result.returncode == 0
+    assert "``" not in result.stdout
+    assert "restore-permissions: print, explain and check" in " ".join(result.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["explain"],
+        ["explain", "--workflows"],
+        ["explain", "--profile", "kb1025"],
+        ["explain", "--bucket", "my-backups", "--account", ACCOUNT, "--kms-key", KEY_ARN],
+        ["explain", "--workflows", "--instance-tag", "k=v", "--kms-key", KEY_ARN],
+    ],
+)
+def test_explain_text_fits_a_100_column_terminal(args: list[str]) -> None:
+    result = cli(*args)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) > 20
+    assert max(len(line) for line in lines) <= 100
+
+
+def test_explain_width_wraps_narrower() -> None:
+    lines = cli("explain", "--width", "60").stdout.splitlines()
+    assert max(len(line) for line in lines if "arn:" not in line) <= 60
+
+
+def test_explain_takes_the_policy_commands_target_flags() -> None:
+    records = json.loads(
+        cli(
+            "explain",
+            "--format",
+            "json",
+            "--bucket",
+            "my-backups",
+            "--account",
+            ACCOUNT,
+            "--kms-key",
+            KEY_ARN,
+        ).stdout
+    )
+    (objects,) = [r for r in records if r["action"] == "s3:GetObject"]
+    assert objects["resource_arns"] == ["arn:aws:s3:::my-backups/*"]
+    assert any(r["resource_arns"] == [KEY_ARN] for r in records if r["action"] == "kms:Decrypt")
+
+
+def test_legacy_bucket_name_is_accepted_with_its_flag() -> None:
+    refused = cli("policy", "--bucket", "Legacy_Backups")
+    assert refused.returncode == 2 and "pass --legacy-bucket-name." in refused.stderr
+    accepted = cli("policy", "--bucket", "Legacy_Backups", "--legacy-bucket-name")
+    assert accepted.returncode == 0, accepted.stderr
+    resources = json.dumps(json.loads(accepted.stdout))
+    assert "arn:aws:s3:::Legacy_Backups/*" in resources
+    still_bad = cli("policy", "--bucket", "Legacy..Backups", "--legacy-bucket-name")
+    assert still_bad.returncode == 2 and "two adjacent periods" in still_bad.stderr

@@ -31,9 +31,9 @@ def test_deploy_local_writes_the_stack_outputs() -> None:
     # Role mode: exactly these outputs, so no access key or secret can be among them.
     assert sorted(by_prefix) == [
         "RestoreManagedPolicyArns",
+        "RestorePermissionsVmImportRoleArn",
         "RestoreRoleArn",
         "RestoreRoleName",
-        "RestorePermissionsVmImportRoleArn",
     ]
     assert by_prefix["RestoreRoleArn"].startswith(
         "arn:aws:iam::123456789012:role/RestorePermissions-RestoreRole"
@@ -41,7 +41,9 @@ def test_deploy_local_writes_the_stack_outputs() -> None:
     assert by_prefix["RestoreManagedPolicyArns"].startswith(
         "arn:aws:iam::123456789012:policy/RestorePermissions-"
     )
-    assert by_prefix["RestorePermissionsVmImportRoleArn"] == "arn:aws:iam::123456789012:role/vmimport"
+    assert (
+        by_prefix["RestorePermissionsVmImportRoleArn"] == "arn:aws:iam::123456789012:role/vmimport"
+    )
     # The script printed the outputs file, as written.
     printed = result.stdout.split("Stack outputs (", 1)[1].split("):\n", 1)[1]
     assert json.loads(printed) == json.loads((ROOT / "cdk.out.local" / "outputs.json").read_text())

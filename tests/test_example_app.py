@@ -8,7 +8,10 @@ import pathlib
 import subprocess
 import sys
 
+import botocore
 import pytest
+
+from restore_permissions.policy.statements import known_regions
 
 from .conftest import EXAMPLE_VARIANTS, ROOT, Synthesized, synthesize_example
 
@@ -20,31 +23,46 @@ CDK_CLI = ROOT / "node_modules" / ".bin" / "cdk"
     [
         (
             {"principal_type": "admin"},
-            "context principal_type='admin' is invalid: use one of user, role",
+            "-c principal_type='admin' is invalid: use one of user, role",
         ),
         (
             {"vm_import_role": "maybe"},
-            "context vm_import_role='maybe' is invalid: use one of create, use-existing, none",
+            "-c vm_import_role='maybe' is invalid: use one of create, use-existing, none",
         ),
         (
             {"create_access_key": "yes"},
-            "context create_access_key='yes' is invalid: use true or false",
+            "-c create_access_key='yes' is invalid: use true or false",
         ),
         (
             {"access_key_serial": "two"},
-            "context access_key_serial='two' is invalid: use a whole number >= 0",
+            "-c access_key_serial='two' is invalid: use a whole number >= 0",
         ),
         (
             {"principal_type": "role", "trusted_account": "12345"},
-            "context trusted_account='12345' is invalid: it must be a 12-digit AWS account id",
+            "-c trusted_account='12345' is invalid: it must be a 12-digit AWS account id",
         ),
         (
             {"bucket_name": "My_Bucket"},
-            "RestorePermissions/Restore: bucket='My_Bucket' is not a valid S3 bucket name: it "
-            "contains 'B', 'M', '_'; only "
+            "-c bucket_name='My_Bucket' is invalid: it contains 'B', 'M', '_'; only "
             "lowercase letters, digits, '.' and '-' are allowed. If this is a legacy bucket created "
             "in us-east-1 before 1 March 2018 (uppercase letters, underscores, up to 255 characters), "
-            "pass legacy_bucket_name=True.",
+            "pass -c legacy_bucket_name=true.",
+        ),
+        (
+            {"allowed_regions": "us-east-1,eu-wset-1"},
+            "-c allowed_regions='us-east-1,eu-wset-1' is invalid: 'eu-wset-1' is not a Region where "
+            f"EC2 runs (botocore {botocore.__version__} knows {len(known_regions())}; a typo such as "
+            "'eu-wset-1' would deny every EC2 call)",
+        ),
+        (
+            {"instance_tag": "aws:owner=me"},
+            "-c instance_tag='aws:owner=me' is invalid: tag keys are 1 to 128 characters of "
+            "letters, digits, spaces and _.:/=+-@, and may not start with 'aws:'",
+        ),
+        (
+            {"kms_key_arn": "alias/backups"},
+            "-c kms_key_arn='alias/backups' is not a KMS key ARN "
+            "(arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID; not an alias)",
         ),
     ],
 )
@@ -103,3 +121,50 @@ def test_cdk_synth_writes_the_template_the_tests_check(
     )
     written = json.loads((tmp_path / "RestorePermissions.template.json").read_text())
     assert written == examples[variant].template_json
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["-c", "principal_type=admin"],
+            "app.py: error: -c principal_type='admin' is invalid: use one of user, role",
+        ),
+        (
+            ["-c", "bucket_name=Legacy_Backups"],
+            "app.py: error: -c bucket_name='Legacy_Backups' is invalid: it contains 'B', 'L', '_'; "
+            "only lowercase letters, digits, '.' and '-' are allowed. If this is a legacy bucket "
+            "created in us-east-1 before 1 March 2018 (uppercase letters, underscores, up to 255 "
+            "characters), pass -c legacy_bucket_name=true.",
+        ),
+        (
+            ["-c", "principal_type=role", "-c", "external_id=a"],
+            "app.py: error: RestorePermissions/Restore: external_id='a' is invalid",
+        ),
+    ],
+)
+def test_a_bad_context_value_is_one_line_under_cdk_synth(
+    args: list[str], line: str, tmp_path: pathlib.Path
+) -> None:
+    """What a user sees from `cdk synth -c ...`: the app's line and the CLI's exit line."""
+    result = subprocess.run(
+        [str(CDK_CLI), "synth", "--quiet", "--output", str(tmp_path), *args],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "PATH": f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "CDK_DISABLE_CLI_TELEMETRY": "true",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    app_lines = [text for text in lines if text.startswith("app.py: error: ")]
+    assert len(app_lines) == 1 and app_lines[0].startswith(line), result.stderr
+    assert [text for text in lines if text and text not in app_lines] == [
+        "python3 app.py: Subprocess exited with error 1"
+    ]

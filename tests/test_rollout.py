@@ -121,30 +121,30 @@ def test_rollout_snapshots(
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"target_ous": ""}, "context target_ous is required with rollout=stackset: ou-...,ou-..."),
+        ({"target_ous": ""}, "-c target_ous is required with -c rollout=stackset: ou-...,ou-..."),
         (
             {"regions": "us-east-1,eu-west-1"},
-            "context regions='us-east-1,eu-west-1' is invalid: name exactly one Region. IAM is global, so a "
+            "-c regions='us-east-1,eu-west-1' is invalid: name exactly one Region. IAM is global, so a "
             "second Region would create a second vmimport role and fail; restrict the EC2 calls with "
-            "allowed_regions instead",
+            "-c allowed_regions instead",
         ),
         (
             {"target_ous": "ou-ab12-11111111,accounting"},
-            "organizational_unit_ids contains 'accounting', which is not an OU id (ou-xxxx-xxxxxxxx) or a "
-            "root id (r-xxxx)",
+            "-c target_ous='ou-ab12-11111111,accounting' is invalid: 'accounting' is not an OU id "
+            "(ou-xxxx-xxxxxxxx) or a root id (r-xxxx)",
         ),
         (
             {"bucket_prefix": "MSP_"},
-            "context bucket_prefix='MSP_' is invalid: with an account id appended, it contains 'M', 'P', "
+            "-c bucket_prefix='MSP_' is invalid: with an account id appended, it contains 'M', 'P', "
             "'S', '_'; only lowercase letters, digits, '.' and '-' are allowed",
         ),
         (
             {"bucket_name": "central-backups"},
-            "context bucket_name and bucket_prefix exclude each other: give one",
+            "-c bucket_name and -c bucket_prefix exclude each other: give one",
         ),
         (
             {"rollout": "everywhere"},
-            "context rollout='everywhere' is invalid: use stackset, or leave it out",
+            "-c rollout='everywhere' is invalid: use stackset, or leave it out",
         ),
     ],
 )

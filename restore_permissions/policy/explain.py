@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -88,8 +89,22 @@ def resource_pattern(resource_type: ResourceType) -> str:
     ).resources(resource_type)[0]
 
 
-def render_rows(rows: Sequence[CatalogueRow], output_format: str) -> str:
-    """The catalogue rows as a text table, a Markdown table or JSON."""
+#: Text output fits a terminal this wide unless the caller says otherwise.
+DEFAULT_WIDTH = 100
+
+
+def render_rows(
+    rows: Sequence[CatalogueRow],
+    output_format: str,
+    *,
+    targets: PolicyTargets | None = None,
+    width: int = DEFAULT_WIDTH,
+) -> str:
+    """The catalogue rows as text blocks wrapped at ``width``, a Markdown table or JSON.
+
+    With ``targets``, resource ARNs name those buckets, key and account; without,
+    they are patterns with PARTITION, ACCOUNT, REGION and BUCKET placeholders.
+    """
     records = [
         {
             "action": row.action,
@@ -97,7 +112,13 @@ def render_rows(rows: Sequence[CatalogueRow], output_format: str) -> str:
                 resource_label(resource_type) for resource_type in row.resource_types
             ),
             "resource_arns": [
-                resource_pattern(resource_type) for resource_type in row.resource_types
+                arn
+                for resource_type in row.resource_types
+                for arn in (
+                    targets.resources(resource_type)
+                    if targets is not None
+                    else [resource_pattern(resource_type)]
+                )
             ],
             "condition": row.condition,
             "why": row.reason,
@@ -118,10 +139,33 @@ def render_rows(rows: Sequence[CatalogueRow], output_format: str) -> str:
             cells = [f"`{record['action']}`", *(str(record[c]) for c in columns[1:])]
             lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         return "\n".join(lines) + "\n"
-    widths = {c: max(len(c), *(len(str(r[c])) for r in records)) for c in columns}
-    lines = ["  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip()]
-    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in columns).rstrip() for r in records]
-    return "\n".join(lines) + "\n"
+    # One block per action: a table of five columns, the reasons among them,
+    # is far wider than a terminal.
+    lines = []
+    for record in records:
+        lines.append(f"{record['action']}  [{record['statement']}]")
+        fields: dict[str, str] = {
+            "on": ", ".join(record["resource_arns"]) if targets else str(record["resource"]),
+            "if": str(record["condition"]),
+            "why": str(record["why"]),
+            "source": str(record["source"]),
+        }
+        for name, text in fields.items():
+            if text:
+                lines += _wrapped(f"    {name + ':':<8}", text, width)
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _wrapped(label: str, text: str, width: int) -> list[str]:
+    return textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=label,
+        subsequent_indent=" " * len(label),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def workflow_records(options: PolicyOptions, *, kms: bool) -> list[dict[str, Any]]:
@@ -156,8 +200,10 @@ def workflow_records(options: PolicyOptions, *, kms: bool) -> list[dict[str, Any
     return records
 
 
-def render_workflows(options: PolicyOptions, *, kms: bool, output_format: str) -> str:
-    """The workflows as JSON, or as one table (text or Markdown) per workflow."""
+def render_workflows(
+    options: PolicyOptions, *, kms: bool, output_format: str, width: int = DEFAULT_WIDTH
+) -> str:
+    """The workflows as JSON, or as one table (text wrapped at ``width``, or Markdown) each."""
     records = workflow_records(options, kms=kms)
     if output_format == "json":
         return json.dumps(records, indent=2) + "\n"
@@ -177,7 +223,7 @@ def render_workflows(options: PolicyOptions, *, kms: bool, output_format: str) -
                 "|---|---|---|---|---|",
             ]
         else:
-            out += [f"{record['workflow']}: {record['title']} ({status})"]
+            out += _wrapped("", f"{record['workflow']}: {record['title']} ({status})", width)
         for call in record["calls"]:
             by_statement: dict[str, list[str]] = {}
             for label, sid in call["allowed_by"].items():
@@ -192,6 +238,8 @@ def render_workflows(options: PolicyOptions, *, kms: bool, output_format: str) -
                 )
             else:
                 caller = "" if call["caller"] == Actor.IDENTITY.value else "vmimport role: "
-                out.append(f"  {call['step']:>2}. {caller}{call['action']}: {allowed_by}")
+                out += _wrapped(
+                    f"  {call['step']:>2}. ", f"{caller}{call['action']}: {allowed_by}", width
+                )
         out.append("")
     return "\n".join(out)

@@ -243,6 +243,53 @@ _TAG_KEY = re.compile(r"[\w.:/=+@ -]{1,128}", re.ASCII)
 _TAG_VALUE = re.compile(r"[\w.:/=+@ -]{0,256}", re.ASCII)
 
 
+# The rules below are shared by PolicyOptions, the CLI and the example app,
+# each of which names the value in its own spelling (argument, flag, -c key).
+
+
+def region_problem(region: str) -> str | None:
+    """Why ``region`` cannot be an allowed Region ("is not ..."), or None."""
+    if not REGION_NAME.fullmatch(region):
+        return (
+            "is not an AWS Region name "
+            "(for example 'us-east-1', 'eu-central-1', 'cn-north-1', 'us-gov-west-1')"
+        )
+    if region not in known_regions():
+        return (
+            f"is not a Region where EC2 runs (botocore {_botocore_version()} knows "
+            f"{len(known_regions())}; a typo such as 'eu-wset-1' would deny every EC2 call)"
+        )
+    return None
+
+
+#: A KMS key ARN (not an alias): what a key policy's grants and kms:ViaService name.
+KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
+
+
+def kms_key_arn_problem(arn: str) -> str | None:
+    """Why ``arn`` is not a KMS key ARN ("is not ..."), or None."""
+    if not KMS_KEY_ARN.fullmatch(arn):
+        return "is not a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID; not an alias)"
+    return None
+
+
+def tag_key_problem(key: str) -> str | None:
+    """The tag key rule that ``key`` breaks, or None."""
+    if not _TAG_KEY.fullmatch(key) or key.lower().startswith("aws:"):
+        return (
+            "tag keys are 1 to 128 characters of letters, digits, spaces and _.:/=+-@, "
+            "and may not start with 'aws:'"
+        )
+    return None
+
+
+def tag_value_problem(value: str) -> str | None:
+    """The tag value rule that ``value`` breaks, or None."""
+    if not _TAG_VALUE.fullmatch(value):
+        return "tag values are 0 to 256 characters of letters, digits, spaces and _.:/=+-@"
+    return None
+
+
 @dataclass(frozen=True)
 class PolicyOptions:
     """The choices that shape the identity policy. Checked on creation (ValueError)."""
@@ -289,17 +336,9 @@ class PolicyOptions:
         for region in self.allowed_regions:
             if region in self.deploy_time_values:
                 continue
-            if not REGION_NAME.fullmatch(region):
-                raise ValueError(
-                    f"allowed_regions contains {region!r}, which is not an AWS Region name "
-                    "(for example 'us-east-1', 'eu-central-1', 'cn-north-1', 'us-gov-west-1')"
-                )
-            if region not in known_regions():
-                raise ValueError(
-                    f"allowed_regions contains {region!r}, which is not a Region where EC2 runs "
-                    f"(botocore {_botocore_version()} knows {len(known_regions())}; a typo such "
-                    "as 'eu-wset-1' would deny every EC2 call)"
-                )
+            problem = region_problem(region)
+            if problem is not None:
+                raise ValueError(f"allowed_regions contains {region!r}, which {problem}")
         if self.profile is PolicyProfile.KB1025:
             for name in ("instance_tag", "federation", "email_notifications"):
                 if getattr(self, name):
@@ -317,18 +356,10 @@ class PolicyOptions:
                     f"instance_tag={self.instance_tag!r} is invalid: use a (key, value) tuple of str"
                 )
             key, value = self.instance_tag
-            if key not in self.deploy_time_values and (
-                not _TAG_KEY.fullmatch(key) or key.lower().startswith("aws:")
-            ):
-                raise ValueError(
-                    f"instance_tag key {key!r} is invalid: tag keys are 1 to 128 characters of "
-                    "letters, digits, spaces and _.:/=+-@, and may not start with 'aws:'"
-                )
-            if value not in self.deploy_time_values and not _TAG_VALUE.fullmatch(value):
-                raise ValueError(
-                    f"instance_tag value {value!r} is invalid: tag values are 0 to 256 "
-                    "characters of letters, digits, spaces and _.:/=+-@"
-                )
+            if key not in self.deploy_time_values and (problem := tag_key_problem(key)):
+                raise ValueError(f"instance_tag key {key!r} is invalid: {problem}")
+            if value not in self.deploy_time_values and (problem := tag_value_problem(value)):
+                raise ValueError(f"instance_tag value {value!r} is invalid: {problem}")
 
 
 def identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementSpec]:

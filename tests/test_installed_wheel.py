@@ -1,0 +1,162 @@
+"""The library as its users get it: a wheel, installed into a fresh venv outside the tree.
+
+The consumer app below is not part of this project. It imports the installed
+wheel (not the source tree), runs on the Node.js 24 that the wheel's ``node``
+extra brings, and is synthesized by the pinned CDK CLI across two stacks with
+the cdk-nag AwsSolutions pack, as the README's "Using the library in your own
+CDK app" says.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+import zipfile
+from dataclasses import dataclass
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CDK_CLI = ROOT / "node_modules" / ".bin" / "cdk"
+
+CONSUMER_APP = textwrap.dedent(
+    """
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+    from cdk_nag import AwsSolutionsChecks
+
+    import restore_permissions
+    from restore_permissions import RestoreIdentity, RestorePermissions, VmImportMode
+
+    app = cdk.App()
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    # The account's stack creates the vmimport role; the customers' stack reuses it.
+    account = cdk.Stack(app, "AccountRestore")
+    RestorePermissions(account, "Restore", bucket="account-backups")
+    customers = cdk.Stack(app, "CustomerRestore")
+    for name in ("customer-a", "customer-b"):
+        RestorePermissions(
+            customers,
+            name,
+            bucket=f"{name}-backups",
+            identity=RestoreIdentity.role(
+                assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"), instance_profile=True
+            ),
+            vm_import=VmImportMode.USE_EXISTING,
+        )
+    print("restore_permissions from", restore_permissions.__file__)
+    app.synth()
+    """
+)
+
+
+@dataclass(frozen=True)
+class Consumer:
+    venv: pathlib.Path
+    app: pathlib.Path
+    wheel: pathlib.Path
+
+    @property
+    def bin(self) -> pathlib.Path:
+        return self.venv / "bin"
+
+    def env(self) -> dict[str, str]:
+        # What `source .venv/bin/activate` does, without inheriting the project's venv.
+        path = [p for p in os.environ["PATH"].split(os.pathsep) if not p.startswith(str(ROOT))]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("JSII_", "PYTHON"))}
+        return {
+            **env,
+            "VIRTUAL_ENV": str(self.venv),
+            "PATH": os.pathsep.join([str(self.bin), *path]),
+            "CDK_DISABLE_CLI_TELEMETRY": "true",
+        }
+
+
+def _run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, check=False, timeout=900, **kwargs)  # type: ignore[call-overload]
+
+
+@pytest.fixture(scope="module")
+def consumer(tmp_path_factory: pytest.TempPathFactory) -> Consumer:
+    before = sorted(p.name for p in ROOT.iterdir())
+    dist = tmp_path_factory.mktemp("dist")
+    built = _run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(ROOT)]
+    )
+    assert built.returncode == 0, built.stderr
+    # Building left the source tree as it was: no build/, dist/ or egg-info.
+    assert sorted(p.name for p in ROOT.iterdir()) == before
+    (wheel,) = dist.glob("restore_permissions-*.whl")
+    venv = tmp_path_factory.mktemp("consumer") / ".venv"
+    created = _run([sys.executable, "-m", "venv", str(venv)])
+    assert created.returncode == 0, created.stderr
+    installed = _run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            f"{wheel}[node]",
+        ]
+    )
+    assert installed.returncode == 0, installed.stderr
+    app = venv.parent / "app"
+    app.mkdir()
+    (app / "app.py").write_text(CONSUMER_APP)
+    (app / "cdk.json").write_text(json.dumps({"app": "python3 app.py"}))
+    return Consumer(venv, app, wheel)
+
+
+def test_the_wheel_holds_the_library_and_its_command(consumer: Consumer) -> None:
+    names = zipfile.ZipFile(consumer.wheel).namelist()
+    assert "restore_permissions/py.typed" in names
+    assert "restore_permissions/policy/workflows.py" in names
+    assert not [n for n in names if n.startswith(("tests/", "bench/", "app.py"))]
+    (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    assert "restore-permissions = restore_permissions.cli:main" in (
+        zipfile.ZipFile(consumer.wheel).read(entry_points).decode()
+    )
+
+
+def test_the_installed_command_answers(consumer: Consumer) -> None:
+    version = _run([str(consumer.bin / "restore-permissions"), "--version"], env=consumer.env())
+    assert version.returncode == 0
+    assert version.stdout.startswith("restore-permissions ")
+    policy = _run(
+        [str(consumer.bin / "restore-permissions"), "policy", "--bucket", "b-1"], env=consumer.env()
+    )
+    assert json.loads(policy.stdout)["Version"] == "2012-10-17"
+
+
+def test_the_node_extra_brings_node_24(consumer: Consumer) -> None:
+    node = _run(["node", "--version"], env=consumer.env())
+    assert node.stdout.startswith("v24."), node.stdout
+
+
+def test_a_consumer_app_synthesizes_two_stacks_with_the_cdk_cli(consumer: Consumer) -> None:
+    out = consumer.app / "cdk.out"
+    result = _run(
+        [str(CDK_CLI), "synth", "--output", str(out)], cwd=consumer.app, env=consumer.env()
+    )
+    assert result.returncode == 0, result.stderr
+    # The app imported the installed wheel, on a supported Node: no banner.
+    assert f"restore_permissions from {consumer.venv}" in result.stdout + result.stderr
+    assert "end-of-life" not in result.stderr and "end of life" not in result.stderr.lower()
+    account = json.loads((out / "AccountRestore.template.json").read_text())
+    customers = json.loads((out / "CustomerRestore.template.json").read_text())
+    assert [r["Type"] for r in customers["Resources"].values()].count(
+        "AWS::IAM::InstanceProfile"
+    ) == 2
+    for template in (account, customers):
+        vm_import_outputs = [
+            key
+            for key, output in template["Outputs"].items()
+            if output["Description"] == "VM Import/Export service role ARN"
+        ]
+        assert vm_import_outputs == ["RestorePermissionsVmImportRoleArn"]
