@@ -326,7 +326,9 @@ def _simulator(plan: Plan) -> Simulator:
     plan.target = replace(plan.target, partition=plan.partition, account=plan.account)
     if plan.principal_arn and not plan.vm_import_role_arn:
         plan.vm_import_role_arn = f"arn:{plan.partition}:iam::{plan.account}:role/vmimport"
-    return iam_simulator(iam, plan, botocore.exceptions.ClientError)
+    return iam_simulator(
+        iam, plan, botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError
+    )
 
 
 def _import_boto3() -> tuple[Any, Any]:
@@ -339,14 +341,23 @@ def _import_boto3() -> tuple[Any, Any]:
     return boto3, botocore
 
 
-def iam_simulator(iam: Any, plan: Plan, client_error: type[Exception]) -> Simulator:
-    """A Simulator on an IAM client: pages through each request's results, once per request."""
+def iam_simulator(
+    iam: Any, plan: Plan, client_error: type[Exception], transport_error: type[Exception]
+) -> Simulator:
+    """A Simulator on an IAM client: pages through each request's results, once per request.
+
+    ``client_error`` is botocore's ClientError (an error answer from IAM),
+    ``transport_error`` its BotoCoreError (no credentials, no connection).
+    """
     answers: dict[tuple[Actor, SimulatedCall], list[dict[str, Any]]] = {}
 
     def simulate(actor: Actor, request: SimulatedCall) -> list[dict[str, Any]]:
         key = (actor, request)
         if key not in answers:
-            answers[key] = _pages(iam, _source(plan, actor), request, client_error)
+            try:
+                answers[key] = _pages(iam, _source(plan, actor), request, client_error)
+            except transport_error as error:
+                raise CheckError(f"cannot reach AWS: {error}") from None
         return answers[key]
 
     return simulate

@@ -703,3 +703,44 @@ def test_policy_files_for_both_callers_check_every_call(
     assert (code, err) == (0, "")
     assert "not checked" not in out
     assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_without_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    # No instance metadata either: the credential chain must not reach the network.
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setattr(check, "_new_session", lambda: boto3.session.Session(region_name=REGION))
+    code, out, err = run(*PRINCIPAL)
+    assert (code, out) == (2, "")
+    assert err == "restore-permissions: error: cannot reach AWS: Unable to locate credentials\n"
+
+
+def test_policy_file_without_account_asks_sts_whose_account(session: StubbedSession) -> None:
+    session.stub("sts").add_response(
+        "get_caller_identity",
+        {
+            "UserId": "AIDAEXAMPLE",
+            "Account": "444455556666",
+            "Arn": "arn:aws:iam::444455556666:user/ops",
+        },
+        {},
+    )
+    document = json.loads(KB1025_FILE.read_text())
+    target = Target(account="444455556666", region=REGION, bucket=BUCKET)
+    flow = [w for w in WORKFLOWS if w.name == "cancel-snapshot-import"]
+    queue(session, Oracle([document]), flow, target, custom=True, role=False)
+    code, out, _ = run(
+        "--policy-file",
+        str(KB1025_FILE),
+        "--bucket",
+        BUCKET,
+        "--region",
+        REGION,
+        "--workflow",
+        "cancel-snapshot-import",
+    )
+    session.assert_no_pending_responses()
+    assert code == 1 and "account 444455556666" in out.splitlines()[0]
