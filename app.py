@@ -140,32 +140,6 @@ class RestorePermissionsStack(cdk.Stack):
                 constraint_description=CONSTRAINT_DESCRIPTION,
             ).value_as_string
 
-        principal_type = context.choice("principal_type", PrincipalType, PrincipalType.USER)
-        is_role = principal_type is PrincipalType.ROLE
-        assumed_by: iam.IPrincipal | None = None
-        instance_profile = context.flag("instance_profile", default=False)
-        if instance_profile and not is_role:
-            raise ContextError("-c instance_profile=true is only valid with -c principal_type=role")
-        if is_role:
-            trusted_account = context.text("trusted_account")
-            if instance_profile:
-                # A backup tool on EC2 signs in with its instance's role.
-                if trusted_account is not None:
-                    raise ContextError(
-                        "-c instance_profile=true and -c trusted_account exclude each other: "
-                        "the role is then assumed by EC2, for the instance the tool runs on"
-                    )
-                assumed_by = iam.ServicePrincipal("ec2.amazonaws.com")
-            elif trusted_account is None:
-                assumed_by = iam.AccountRootPrincipal()
-            elif re.fullmatch(r"\d{12}", trusted_account):
-                assumed_by = iam.AccountPrincipal(trusted_account)
-            else:
-                raise ContextError(
-                    f"-c trusted_account={trusted_account!r} is invalid: "
-                    "it must be a 12-digit AWS account id"
-                )
-
         kms_key_arn = context.text("kms_key_arn")
         if kms_key_arn is not None and (problem := kms_key_arn_problem(kms_key_arn)):
             raise ContextError(f"-c kms_key_arn={kms_key_arn!r} {problem}")
@@ -175,26 +149,7 @@ class RestorePermissionsStack(cdk.Stack):
             else None
         )
 
-        identity: UserIdentity | RoleIdentity
-        if is_role:
-            assert assumed_by is not None
-            identity = RestoreIdentity.role(
-                assumed_by=assumed_by,
-                external_id=context.text("external_id"),
-                instance_profile=instance_profile,
-            )
-        else:
-            identity = RestoreIdentity.user(
-                access_keys=(
-                    _slots(context.items("access_key_slots") or ["a"])
-                    if context.flag("create_access_key", default=True)
-                    else []
-                ),
-                access_key_serial=context.integer("access_key_serial"),
-                secret_encryption=SecretEncryption.aws_managed_key()
-                if context.flag("aws_managed_secret_key", default=False)
-                else None,
-            )
+        identity = _identity(context)
         options = {
             "allowed_regions": context.regions("allowed_regions"),
         }
@@ -225,6 +180,50 @@ class RestorePermissionsStack(cdk.Stack):
             vm_import=context.choice("vm_import_role", VmImportMode, VmImportMode.CREATE),
             encryption_key=encryption_key,
         )
+
+
+def _identity(context: _Context) -> UserIdentity | RoleIdentity:
+    """The user (default) or the role, from -c principal_type and its options."""
+    instance_profile = context.flag("instance_profile", default=False)
+    principal_type = context.choice("principal_type", PrincipalType, PrincipalType.USER)
+    if principal_type is not PrincipalType.ROLE:
+        if instance_profile:
+            raise ContextError("-c instance_profile=true is only valid with -c principal_type=role")
+        return RestoreIdentity.user(
+            access_keys=(
+                _slots(context.items("access_key_slots") or ["a"])
+                if context.flag("create_access_key", default=True)
+                else []
+            ),
+            access_key_serial=context.integer("access_key_serial"),
+            secret_encryption=SecretEncryption.aws_managed_key()
+            if context.flag("aws_managed_secret_key", default=False)
+            else None,
+        )
+    trusted_account = context.text("trusted_account")
+    assumed_by: iam.IPrincipal
+    if instance_profile:
+        # A backup tool on EC2 signs in with its instance's role.
+        if trusted_account is not None:
+            raise ContextError(
+                "-c instance_profile=true and -c trusted_account exclude each other: "
+                "the role is then assumed by EC2, for the instance the tool runs on"
+            )
+        assumed_by = iam.ServicePrincipal("ec2.amazonaws.com")
+    elif trusted_account is None:
+        assumed_by = iam.AccountRootPrincipal()
+    elif re.fullmatch(r"\d{12}", trusted_account):
+        assumed_by = iam.AccountPrincipal(trusted_account)
+    else:
+        raise ContextError(
+            f"-c trusted_account={trusted_account!r} is invalid: "
+            "it must be a 12-digit AWS account id"
+        )
+    return RestoreIdentity.role(
+        assumed_by=assumed_by,
+        external_id=context.text("external_id"),
+        instance_profile=instance_profile,
+    )
 
 
 def _slots(names: list[str]) -> list[AccessKeySlot]:
