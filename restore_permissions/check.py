@@ -531,6 +531,7 @@ class Report:
                         initial_indent="    ",
                         subsequent_indent="      ",
                         break_long_words=False,
+                        break_on_hyphens=False,
                     )
         for flow, reason in self.plan.skipped:
             lines += textwrap.wrap(
@@ -538,6 +539,7 @@ class Report:
                 width=width,
                 subsequent_indent=" " * 28,
                 break_long_words=False,
+                break_on_hyphens=False,
             )
         if any(result.unchecked for result in self.workflows):
             lines += textwrap.wrap(

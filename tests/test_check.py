@@ -703,6 +703,9 @@ def test_policy_files_for_both_callers_check_every_call(
     assert (code, err) == (0, "")
     assert "not checked" not in out
     assert max(len(line) for line in out.splitlines()) <= 100
+    # Wrapped lines never split a workflow's or a flag's name at its hyphens.
+    assert "--workflow mbs-agent-credentials" in " ".join(out.split())
+    assert not [line for line in out.splitlines() if line.endswith("-")]
 
 
 def test_without_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
