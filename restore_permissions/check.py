@@ -74,8 +74,9 @@ def add_check_parser(
     *,
     add_target: Callable[..., None],
     tag: Callable[[str], tuple[str, str]],
+    region: Callable[[str], str],
 ) -> None:
-    """The ``check`` subcommand's flags; ``add_target`` and ``tag`` are the CLI's own."""
+    """The ``check`` subcommand's flags; ``add_target``, ``tag`` and ``region`` are the CLI's own."""
     check = commands.add_parser(
         "check",
         help="ask IAM's policy simulator whether every restore workflow would succeed",
@@ -110,6 +111,7 @@ def add_check_parser(
     add_target(check, bucket_required=False)
     check.add_argument(
         "--region",
+        type=region,
         help=f"the Region the calls are simulated in, and the stack's Region (default: the AWS "
         f"configuration's, or {DEFAULT_REGION})",
     )

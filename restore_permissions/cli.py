@@ -209,7 +209,7 @@ def _parser() -> _Parser:
 
     from .check import add_check_parser  # noqa: PLC0415 - keeps boto3 out of the other commands
 
-    add_check_parser(commands, add_target=_add_target, tag=_tag)
+    add_check_parser(commands, add_target=_add_target, tag=_tag, region=_region)
     return parser
 
 
@@ -261,16 +261,19 @@ def _arns(args: argparse.Namespace, regions: Sequence[str] = ()) -> PolicyTarget
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "check":
-        from .check import run_check  # noqa: PLC0415 - boto3 loads only for check
-
-        return run_check(args, parser)
+    if args.command == "check" and (args.principal_arn or "").count(":") >= 5:
+        # The principal's ARN names its partition; --region must agree with it.
+        args.partition = args.principal_arn.split(":")[1]
     try:
         options = _options(args) if args.command in ("policy", "explain") else None
         _check_buckets(args)
         _check_partition(args)
     except ValueError as error:
         parser.error(str(error))
+    if args.command == "check":
+        from .check import run_check  # noqa: PLC0415 - boto3 loads only for check
+
+        return run_check(args, parser)
     if args.command == "policy":
         assert options is not None
         document = identity_policy(options, _arns(args, options.allowed_regions))
@@ -361,7 +364,8 @@ def _check_partition(args: argparse.Namespace) -> None:
     partition = getattr(args, "partition", None)
     if partition is None:
         return
-    for region in getattr(args, "region", None) or []:
+    regions = getattr(args, "region", None) or []
+    for region in [regions] if isinstance(regions, str) else regions:
         if _region_partition(region) != partition:
             raise ValueError(
                 f"--region {region} is in partition {_region_partition(region)}, not "

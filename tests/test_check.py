@@ -625,6 +625,24 @@ def test_bad_arguments() -> None:
     assert code == 2 and "argument --workflow: invalid choice: 'instnace'" in err
     code, _, err = run("--policy-file", "/nonexistent.json", "--bucket", BUCKET)
     assert code == 2 and "argument --policy-file: cannot read '/nonexistent.json'" in err
+    code, _, err = run("--principal-arn", USER_ARN, "--bucket", "My_Bucket")
+    assert code == 2 and "argument --bucket: 'My_Bucket' is not a valid S3 bucket name" in err
+    code, _, err = run("--principal-arn", USER_ARN, "--bucket", BUCKET, "--region", "eu-wset-1")
+    assert code == 2 and "argument --region: 'eu-wset-1' is not a Region where EC2 runs" in err
+    code, _, err = run(
+        "--principal-arn",
+        USER_ARN,
+        "--bucket",
+        BUCKET,
+        "--region",
+        "cn-north-1",
+        "--partition",
+        "aws",
+    )
+    assert code == 2 and "--region cn-north-1 is in partition aws-cn, not --partition aws" in err
+    china_user = "arn:aws-cn:iam::111122223333:user/restore"
+    code, _, err = run("--operator-policy", "--principal-arn", china_user, "--region", "cn-north-1")
+    assert (code, err) == (0, "")
 
 
 def test_operator_policy_is_the_least_the_operator_needs() -> None:

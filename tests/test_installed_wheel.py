@@ -160,3 +160,39 @@ def test_a_consumer_app_synthesizes_two_stacks_with_the_cdk_cli(consumer: Consum
             if output["Description"] == "VM Import/Export service role ARN"
         ]
         assert vm_import_outputs == ["RestorePermissionsVmImportRoleArn"]
+
+
+def test_the_command_runs_without_cdk_and_without_boto3(
+    consumer: Consumer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The wheel alone with botocore (Region names): policy and explain work, check says
+    how to install its extra."""
+    venv = tmp_path_factory.mktemp("bare") / ".venv"
+    assert _run([sys.executable, "-m", "venv", str(venv)]).returncode == 0
+    pip = [
+        str(venv / "bin" / "python"),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ]
+    assert _run([*pip, "--no-deps", str(consumer.wheel)]).returncode == 0
+    botocore = _run([*pip, "botocore==1.44.8"])
+    assert botocore.returncode == 0, botocore.stderr
+    command = str(venv / "bin" / "restore-permissions")
+    listed = _run([str(venv / "bin" / "python"), "-m", "pip", "list", "--format", "json"])
+    installed = {p["name"].lower() for p in json.loads(listed.stdout)}
+    assert not installed & {"aws-cdk-lib", "boto3", "jsii", "constructs", "cdk-nag"}
+    policy = _run([command, "policy", "--bucket", "b-1", "--region", "eu-west-1"])
+    assert policy.returncode == 0, policy.stderr
+    assert json.loads(policy.stdout)["Version"] == "2012-10-17"
+    assert _run([command, "explain", "--workflows"]).returncode == 0
+    check = _run(
+        [command, "check", "--principal-arn", "arn:aws:iam::111122223333:user/u", "--bucket", "b-1"]
+    )
+    assert (check.returncode, check.stdout) == (2, "")
+    assert check.stderr == (
+        "restore-permissions: error: check needs boto3, which is not installed: "
+        "pip install 'restore-permissions[check]'\n"
+    )
