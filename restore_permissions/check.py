@@ -196,6 +196,14 @@ def _plan(args: argparse.Namespace) -> Plan:
                 f"--account {account} is not the account of --principal-arn ({principal_account})"
             )
         account = principal_account
+    role_arn = args.vmimport_role_arn
+    if role_arn is not None and (
+        (match := _PRINCIPAL_ARN.fullmatch(role_arn)) is None or match.group(3) != "role"
+    ):
+        raise CheckError(
+            f"argument --vmimport-role-arn: {role_arn!r} is not the ARN of an IAM role "
+            "(arn:aws:iam::111122223333:role/vmimport)"
+        )
     tag = args.instance_tag
     options = PolicyOptions(
         instance_tag=tag, federation=args.federation, email_notifications=args.email_notifications

@@ -623,6 +623,12 @@ def test_bad_arguments() -> None:
     )
     code, _, err = run("--principal-arn", USER_ARN, "--bucket", BUCKET, "--workflow", "instnace")
     assert code == 2 and "argument --workflow: invalid choice: 'instnace'" in err
+    code, _, err = run(*PRINCIPAL, "--vmimport-role-arn", USER_ARN)
+    assert (
+        code == 2
+        and "argument --vmimport-role-arn: " in err
+        and "is not the ARN of an IAM role" in err
+    )
     code, _, err = run("--policy-file", "/nonexistent.json", "--bucket", BUCKET)
     assert code == 2 and "argument --policy-file: cannot read '/nonexistent.json'" in err
     code, _, err = run("--principal-arn", USER_ARN, "--bucket", "My_Bucket")
