@@ -8,7 +8,6 @@ test_example_app.py checks that against the real CLI.
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,8 +23,6 @@ from restore_permissions import (
     RestorePermissions,
 )
 from restore_permissions.policy import PolicyOptions
-
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 #: cdk.json's context, plus what the CDK CLI itself passes to every app: path

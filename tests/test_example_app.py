@@ -109,7 +109,6 @@ def test_cdk_synth_writes_the_template_the_tests_check(
         **os.environ,
         "PATH": f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "CDK_DISABLE_CLI_TELEMETRY": "true",
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
     subprocess.run(
         [str(CDK_CLI), "synth", "--quiet", "--output", str(tmp_path), *context_args],
