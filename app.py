@@ -70,9 +70,8 @@ from restore_permissions.bucket_names import (
     CONSTRAINT_DESCRIPTION,
     MAX_LENGTH,
     MIN_LENGTH,
+    bucket_name_error,
     bucket_name_problem,
-    is_legacy_only,
-    legacy_hint,
 )
 from restore_permissions.policy.statements import (
     kms_key_arn_problem,
@@ -105,14 +104,11 @@ class RestorePermissionsStack(cdk.Stack):
         legacy_bucket_name = context.flag("legacy_bucket_name", default=False)
         bucket_name = context.text("bucket_name")
         if bucket_name is not None:
-            problem = bucket_name_problem(bucket_name, legacy=legacy_bucket_name)
-            if problem is not None:
-                hint = (
-                    " " + legacy_hint("-c legacy_bucket_name=true")
-                    if not legacy_bucket_name and is_legacy_only(bucket_name)
-                    else ""
-                )
-                raise ContextError(f"-c bucket_name={bucket_name!r} is invalid: {problem}.{hint}")
+            error = bucket_name_error(
+                bucket_name, legacy=legacy_bucket_name, legacy_option="-c legacy_bucket_name=true"
+            )
+            if error is not None:
+                raise ContextError(f"-c bucket_name={bucket_name!r} is invalid: {error}")
         bucket_prefix = context.text("bucket_prefix")
         if bucket_prefix is not None:
             if bucket_name is not None:

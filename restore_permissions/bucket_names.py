@@ -54,10 +54,6 @@ def legacy_hint(spelling: str) -> str:
     )
 
 
-#: The hint as the construct says it: its prop.
-LEGACY_HINT = legacy_hint("legacy_bucket_name=True")
-
-
 def bucket_name_problem(name: str, *, legacy: bool = False) -> str | None:
     """Return the first S3 naming rule that ``name`` breaks, or None if it is valid.
 
@@ -94,6 +90,20 @@ def bucket_name_problem(name: str, *, legacy: bool = False) -> str | None:
         if name.endswith(suffix):
             return f"the suffix {suffix!r} is reserved"
     return None
+
+
+def bucket_name_error(name: str, *, legacy: bool, legacy_option: str) -> str | None:
+    """The rule ``name`` breaks, as a sentence, or None if it is valid.
+
+    For a name that only the legacy rules allow, the sentence ends with the
+    hint to pass ``legacy_option``, spelled as the caller's user types it
+    (a prop, a flag or a ``-c`` key).
+    """
+    problem = bucket_name_problem(name, legacy=legacy)
+    if problem is None:
+        return None
+    hint = " " + legacy_hint(legacy_option) if not legacy and is_legacy_only(name) else ""
+    return f"{problem}.{hint}"
 
 
 def is_legacy_only(name: str) -> bool:

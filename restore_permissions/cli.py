@@ -26,7 +26,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from .bucket_names import bucket_name_problem, is_legacy_only, legacy_hint
+from .bucket_names import bucket_name_error
 from .policy import (
     MANAGED_POLICY_LIMIT,
     PolicyOptions,
@@ -236,15 +236,12 @@ def _options(args: argparse.Namespace) -> PolicyOptions:
 
 def _check_buckets(args: argparse.Namespace) -> None:
     for bucket in args.bucket or ():
-        problem = bucket_name_problem(bucket, legacy=args.legacy_bucket_name)
-        if problem is not None:
-            hint = (
-                " " + legacy_hint("--legacy-bucket-name")
-                if not args.legacy_bucket_name and is_legacy_only(bucket)
-                else ""
-            )
+        error = bucket_name_error(
+            bucket, legacy=args.legacy_bucket_name, legacy_option="--legacy-bucket-name"
+        )
+        if error is not None:
             raise ValueError(
-                f"argument --bucket: {bucket!r} is not a valid S3 bucket name: {problem}.{hint}"
+                f"argument --bucket: {bucket!r} is not a valid S3 bucket name: {error}"
             )
 
 

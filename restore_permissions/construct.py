@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # only in annotations: importing it costs synth time
     from aws_cdk import aws_s3 as s3
 
 from . import nag, tokens
-from .bucket_names import LEGACY_HINT, bucket_name_problem, is_legacy_only
+from .bucket_names import bucket_name_error
 from .errors import RestorePermissionsError
 from .identity import (
     AccessKeySlot,
@@ -790,10 +790,9 @@ def _check_bucket(bucket: s3.IBucket | str, argument: str, *, legacy: bool) -> N
         )
     if tokens.is_unresolved(name):
         return  # known at deploy time only; CloudFormation checks it there
-    problem = bucket_name_problem(name, legacy=legacy)
-    if problem is not None:
-        hint = f" {LEGACY_HINT}" if not legacy and is_legacy_only(name) else ""
-        raise ValueError(f"{argument}={name!r} is not a valid S3 bucket name: {problem}.{hint}")
+    error = bucket_name_error(name, legacy=legacy, legacy_option="legacy_bucket_name=True")
+    if error is not None:
+        raise ValueError(f"{argument}={name!r} is not a valid S3 bucket name: {error}")
 
 
 #: The id of the per-stack key that encrypts the access-key secrets.
