@@ -24,13 +24,12 @@ import argparse
 import json
 import re
 import sys
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from .policy import PolicyOptions
-from .policy.explain import DEFAULT_WIDTH
+from .policy.explain import DEFAULT_WIDTH, wrapped
 from .policy.simulation import (
     Decision,
     SimulatedCall,
@@ -163,11 +162,12 @@ def run_check(args: argparse.Namespace, parser: Any) -> int:
 class Plan:
     """What to simulate, from the arguments."""
 
+    #: Where the workflows run: partition, Region, bucket, key, tag. Its account
+    #: is a placeholder until ``account`` is known.
     target: Target
     workflows: list[Workflow]
     skipped: list[tuple[Workflow, str]]
-    region: str
-    partition: str
+    #: The account, once known (from the arguments, the stack or STS).
     account: str | None
     stack: str | None = None
     principal_arn: str | None = None
@@ -233,8 +233,6 @@ def _plan(args: argparse.Namespace) -> Plan:
         ),
         workflows=selected,
         skipped=skipped,
-        region=region,
-        partition=partition,
         account=account,
         stack=args.stack,
         principal_arn=args.principal_arn,
@@ -312,7 +310,7 @@ def _new_session() -> Any:
 
 def _simulator(plan: Plan) -> Simulator:
     _, botocore = _import_boto3()
-    config = botocore.config.Config(region_name=plan.region, retries=dict(RETRIES))
+    config = botocore.config.Config(region_name=plan.target.region, retries=dict(RETRIES))
     session = _new_session()
     iam = session.client("iam", config=config)
     try:
@@ -324,21 +322,20 @@ def _simulator(plan: Plan) -> Simulator:
             plan.vm_import_role_arn = plan.vm_import_role_arn or role
             match = _PRINCIPAL_ARN.fullmatch(principal)
             if match is not None:
-                plan.partition, plan.account = match.group(1), match.group(2)
+                plan.target = replace(plan.target, partition=match.group(1))
+                plan.account = match.group(2)
         if plan.account is None:
             identity = session.client("sts", config=config).get_caller_identity()
             plan.account = identity["Account"]
-            plan.partition = identity["Arn"].split(":")[1]
+            plan.target = replace(plan.target, partition=identity["Arn"].split(":")[1])
     except botocore.exceptions.BotoCoreError as error:
         raise CheckError(f"cannot reach AWS: {error}") from None
     except botocore.exceptions.ClientError as error:
         raise CheckError(_client_error(error)) from None
-    plan.target = replace(plan.target, partition=plan.partition, account=plan.account)
+    plan.target = replace(plan.target, account=plan.account)
     if plan.principal_arn and not plan.vm_import_role_arn:
-        plan.vm_import_role_arn = f"arn:{plan.partition}:iam::{plan.account}:role/vmimport"
-    return iam_simulator(
-        iam, plan, botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError
-    )
+        plan.vm_import_role_arn = f"arn:{plan.target.partition}:iam::{plan.account}:role/vmimport"
+    return iam_simulator(iam, plan)
 
 
 def _import_boto3() -> tuple[Any, Any]:
@@ -351,22 +348,23 @@ def _import_boto3() -> tuple[Any, Any]:
     return boto3, botocore
 
 
-def iam_simulator(
-    iam: Any, plan: Plan, client_error: type[Exception], transport_error: type[Exception]
-) -> Simulator:
-    """A Simulator on an IAM client: pages through each request's results, once per request.
-
-    ``client_error`` is botocore's ClientError (an error answer from IAM),
-    ``transport_error`` its BotoCoreError (no credentials, no connection).
-    """
+def iam_simulator(iam: Any, plan: Plan) -> Simulator:
+    """A Simulator on an IAM client: pages through each request's results, once per request."""
+    _, botocore = _import_boto3()
     answers: dict[tuple[Actor, SimulatedCall], list[dict[str, Any]]] = {}
 
     def simulate(actor: Actor, request: SimulatedCall) -> list[dict[str, Any]]:
         key = (actor, request)
         if key not in answers:
+            operation, parameters = _source(plan, actor)
             try:
-                answers[key] = _pages(iam, _source(plan, actor), request, client_error)
-            except transport_error as error:
+                answers[key] = _pages(iam, operation, parameters, request)
+            except botocore.exceptions.ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                if code == "NoSuchEntity" and operation == "simulate_principal_policy":
+                    raise NoSuchPrincipalError(parameters["PolicySourceArn"]) from None
+                raise CheckError(_client_error(error, operation)) from None
+            except botocore.exceptions.BotoCoreError as error:  # no credentials, no connection
                 raise CheckError(f"cannot reach AWS: {error}") from None
         return answers[key]
 
@@ -383,25 +381,16 @@ def _source(plan: Plan, actor: Actor) -> tuple[str, dict[str, Any]]:
 
 
 def _pages(
-    iam: Any,
-    source: tuple[str, dict[str, Any]],
-    request: SimulatedCall,
-    client_error: type[Exception],
+    iam: Any, operation: str, parameters: dict[str, Any], request: SimulatedCall
 ) -> list[dict[str, Any]]:
-    operation, parameters = source
+    """Every EvaluationResult of one request, following Marker while IsTruncated."""
     results: list[dict[str, Any]] = []
     marker = None
     while True:
         page_parameters = {**parameters, **request.parameters(), "MaxItems": PAGE_SIZE}
         if marker:
             page_parameters["Marker"] = marker
-        try:
-            page = getattr(iam, operation)(**page_parameters)
-        except client_error as error:
-            code = error.response.get("Error", {}).get("Code", "")  # type: ignore[attr-defined]
-            if code == "NoSuchEntity" and operation == "simulate_principal_policy":
-                raise NoSuchPrincipalError(parameters["PolicySourceArn"]) from None
-            raise CheckError(_client_error(error, operation)) from None
+        page = getattr(iam, operation)(**page_parameters)
         results += page.get("EvaluationResults", [])
         if not page.get("IsTruncated"):
             return results
@@ -498,7 +487,7 @@ class Report:
                 "principal": None if self.plan.policy_documents else self.plan.principal_arn,
                 "policy_documents": len(self.plan.policy_documents),
                 "vmimport_role": self.plan.vm_import_role_arn,
-                "region": self.plan.region,
+                "region": self.plan.target.region,
                 "account": self.plan.account,
             },
             "passed": self.passed,
@@ -510,7 +499,8 @@ class Report:
 
     def as_table(self, *, width: int = DEFAULT_WIDTH) -> str:
         lines = [
-            f"Simulated: {self.subject()}, Region {self.plan.region}, account {self.plan.account}",
+            f"Simulated: {self.subject()}, Region {self.plan.target.region}, "
+            f"account {self.plan.account}",
         ]
         several = len(self.plan.buckets) > 1
         for result in self.workflows:
@@ -521,41 +511,27 @@ class Report:
             lines.append(f"{name:<28}{status}{extra}")
             denied = result.first_denied
             if denied is not None:
-                lines += textwrap.wrap(
-                    _describe_denial(denied),
-                    width=width,
-                    initial_indent="    ",
-                    subsequent_indent="      ",
-                    break_long_words=False,
-                    break_on_hyphens=False,
-                )
+                lines += wrapped("    ", _describe_denial(denied), width, hanging=6)
                 later = [
                     r.step.call.action
                     for r in result.results
                     if r.verdict and not r.verdict.allowed and r is not denied
                 ]
                 if later:
-                    lines += textwrap.wrap(
+                    lines += wrapped(
+                        "    ",
                         f"later steps denied too: {', '.join(dict.fromkeys(later))}",
-                        width=width,
-                        initial_indent="    ",
-                        subsequent_indent="      ",
-                        break_long_words=False,
-                        break_on_hyphens=False,
+                        width,
+                        hanging=6,
                     )
         for flow, reason in self.plan.skipped:
-            lines += textwrap.wrap(
-                f"{flow.name:<28}skipped: {reason}",
-                width=width,
-                subsequent_indent=" " * 28,
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
+            lines += wrapped(f"{flow.name:<28}", f"skipped: {reason}", width, hanging=28)
         if any(result.unchecked for result in self.workflows):
-            lines += textwrap.wrap(
+            lines += wrapped(
+                "",
                 "The calls VM Import/Export makes with the vmimport role were not checked: "
                 "pass its policy with --vmimport-policy-file.",
-                width=width,
+                width,
             )
         failed = sum(not r.passed for r in self.workflows)
         lines.append(
@@ -619,7 +595,8 @@ def run_workflows(plan: Plan, simulator: Simulator) -> Report:
     """Simulate every step of the planned workflows, for each bucket."""
     report = Report(plan, [])
     role_checked = bool(plan.vm_import_documents) or not plan.policy_documents
-    missing_roles: set[Actor] = set()
+    #: Once the vmimport role is found missing, its later calls are not sent.
+    role_missing = False
     for bucket in plan.buckets or [plan.target.bucket]:
         target = replace(plan.target, bucket=bucket)
         for flow in plan.workflows:
@@ -629,7 +606,7 @@ def run_workflows(plan: Plan, simulator: Simulator) -> Report:
                 if actor is Actor.VM_IMPORT_ROLE and not role_checked:
                     results.append(StepResult(step, None))
                     continue
-                if actor in missing_roles:
+                if actor is Actor.VM_IMPORT_ROLE and role_missing:
                     results.append(StepResult(step, Verdict(Decision.NO_SUCH_PRINCIPAL)))
                     continue
                 try:
@@ -637,7 +614,7 @@ def run_workflows(plan: Plan, simulator: Simulator) -> Report:
                 except NoSuchPrincipalError as missing:
                     if actor is Actor.IDENTITY:
                         raise CheckError(f"{missing} does not exist") from None
-                    missing_roles.add(actor)
+                    role_missing = True
                     results.append(StepResult(step, Verdict(Decision.NO_SUCH_PRINCIPAL)))
                     continue
                 results.append(StepResult(step, verdict(step.request, answer)))
@@ -647,7 +624,7 @@ def run_workflows(plan: Plan, simulator: Simulator) -> Report:
 
 def operator_policy(plan: Plan) -> dict[str, Any]:
     """The least policy the identity running ``check`` needs, for these arguments."""
-    partition = plan.partition
+    partition, region = plan.target.partition, plan.target.region
     account = plan.account or "*"
     statements: list[dict[str, Any]] = []
     if plan.policy_documents:
@@ -680,7 +657,7 @@ def operator_policy(plan: Plan) -> dict[str, Any]:
                 "Sid": "ReadStackOutputs",
                 "Effect": "Allow",
                 "Action": "cloudformation:DescribeStacks",
-                "Resource": f"arn:{partition}:cloudformation:{plan.region}:{account}:stack/{plan.stack}/*",
+                "Resource": f"arn:{partition}:cloudformation:{region}:{account}:stack/{plan.stack}/*",
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}

@@ -152,17 +152,19 @@ def render_rows(
         }
         for name, text in fields.items():
             if text:
-                lines += _wrapped(f"    {name + ':':<8}", text, width)
+                lines += wrapped(f"    {name + ':':<8}", text, width)
         lines.append("")
     return "\n".join(lines)
 
 
-def _wrapped(label: str, text: str, width: int) -> list[str]:
+def wrapped(label: str, text: str, width: int, *, hanging: int | None = None) -> list[str]:
+    """``label`` then ``text``, wrapped at ``width``; later lines indented ``hanging``
+    columns (default: the label's width). ARNs and hyphenated names stay whole."""
     return textwrap.wrap(
         text,
         width=width,
         initial_indent=label,
-        subsequent_indent=" " * len(label),
+        subsequent_indent=" " * (len(label) if hanging is None else hanging),
         break_long_words=False,
         break_on_hyphens=False,
     )
@@ -223,7 +225,7 @@ def render_workflows(
                 "|---|---|---|---|---|",
             ]
         else:
-            out += _wrapped("", f"{record['workflow']}: {record['title']} ({status})", width)
+            out += wrapped("", f"{record['workflow']}: {record['title']} ({status})", width)
         for call in record["calls"]:
             by_statement: dict[str, list[str]] = {}
             for label, sid in call["allowed_by"].items():
@@ -238,7 +240,7 @@ def render_workflows(
                 )
             else:
                 caller = "" if call["caller"] == Actor.IDENTITY.value else "vmimport role: "
-                out += _wrapped(
+                out += wrapped(
                     f"  {call['step']:>2}. ", f"{caller}{call['action']}: {allowed_by}", width
                 )
         out.append("")
