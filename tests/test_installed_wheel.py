@@ -80,6 +80,20 @@ def _run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, capture_output=True, text=True, check=False, timeout=900, **kwargs)  # type: ignore[call-overload]
 
 
+def _new_venv(venv: pathlib.Path) -> list[str]:
+    """Create an empty venv at ``venv``; return the command that installs into it."""
+    created = _run([sys.executable, "-m", "venv", str(venv)])
+    assert created.returncode == 0, created.stderr
+    return [
+        str(venv / "bin" / "python"),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ]
+
+
 @pytest.fixture(scope="module")
 def consumer(tmp_path_factory: pytest.TempPathFactory) -> Consumer:
     before = sorted(p.name for p in ROOT.iterdir())
@@ -92,19 +106,7 @@ def consumer(tmp_path_factory: pytest.TempPathFactory) -> Consumer:
     assert sorted(p.name for p in ROOT.iterdir()) == before
     (wheel,) = dist.glob("restore_permissions-*.whl")
     venv = tmp_path_factory.mktemp("consumer") / ".venv"
-    created = _run([sys.executable, "-m", "venv", str(venv)])
-    assert created.returncode == 0, created.stderr
-    installed = _run(
-        [
-            str(venv / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            f"{wheel}[node]",
-        ]
-    )
+    installed = _run([*_new_venv(venv), f"{wheel}[node]"])
     assert installed.returncode == 0, installed.stderr
     app = venv.parent / "app"
     app.mkdir()
@@ -168,15 +170,7 @@ def test_the_command_runs_without_cdk_and_without_boto3(
     """The wheel alone with botocore (Region names): policy and explain work, check says
     how to install its extra."""
     venv = tmp_path_factory.mktemp("bare") / ".venv"
-    assert _run([sys.executable, "-m", "venv", str(venv)]).returncode == 0
-    pip = [
-        str(venv / "bin" / "python"),
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-    ]
+    pip = _new_venv(venv)
     assert _run([*pip, "--no-deps", str(consumer.wheel)]).returncode == 0
     botocore = _run([*pip, "botocore==1.44.8"])
     assert botocore.returncode == 0, botocore.stderr
