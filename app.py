@@ -26,6 +26,7 @@ instance_tag            ``KEY=VALUE`` tag guard on launched instances           
 kms_key_arn             KMS key that encrypts the backups                        none
 federation              grant sts:GetFederationToken (true/false)                false
 email_notifications     grant ses:SendEmail/SendRawEmail (true/false)            false
+restore_only            read and restore backups, never write or delete them     false
 stack_name              CloudFormation stack name                                RestorePermissions
 bucket_prefix           per-account bucket: PREFIX + account id (for rollouts)   none
 rollout                 ``stackset``: roll out to AWS Organizations OUs          off
@@ -146,24 +147,23 @@ class RestorePermissionsStack(cdk.Stack):
         )
 
         identity = _identity(context)
-        options = {
-            "allowed_regions": context.regions("allowed_regions"),
-        }
+        allowed_regions = context.regions("allowed_regions")
         profile = context.choice("profile", PolicyProfile, PolicyProfile.LEAST_PRIVILEGE)
         if profile is PolicyProfile.KB1025:
-            for key in ("instance_tag", "federation", "email_notifications"):
+            for key in ("instance_tag", "federation", "email_notifications", "restore_only"):
                 if context.text(key) is not None:
                     raise ContextError(
                         f"-c {key} is only valid with -c profile=least-privilege: "
                         "-c profile=kb1025 grants exactly what the vendor article grants"
                     )
-            policy = PolicyProfile.kb1025(**options)
+            policy = PolicyProfile.kb1025(allowed_regions=allowed_regions)
         else:
             policy = PolicyProfile.least_privilege(
-                **options,
+                allowed_regions=allowed_regions,
                 instance_tag=context.tag("instance_tag"),
                 federation=context.flag("federation", default=False),
                 email_notifications=context.flag("email_notifications", default=False),
+                restore_only=context.flag("restore_only", default=False),
             )
 
         RestorePermissions(

@@ -124,6 +124,12 @@ def add_check_parser(
     check.add_argument(
         "--email-notifications", action="store_true", help="also check email-notification"
     )
+    check.add_argument("--object-acl-writes", action="store_true", help="also check object-acl")
+    check.add_argument(
+        "--restore-only",
+        action="store_true",
+        help="a restore-only identity: skip the backup-side workflows",
+    )
     check.add_argument(
         "--workflow",
         action="append",
@@ -206,7 +212,11 @@ def _plan(args: argparse.Namespace) -> Plan:
         )
     tag = args.instance_tag
     options = PolicyOptions(
-        instance_tag=tag, federation=args.federation, email_notifications=args.email_notifications
+        instance_tag=tag,
+        federation=args.federation,
+        email_notifications=args.email_notifications,
+        restore_only=args.restore_only,
+        object_acl_writes=args.object_acl_writes and not args.restore_only,
     )
     kms = args.kms_key is not None
     chosen = [workflow(name) for name in dict.fromkeys(args.workflow or ())]
@@ -248,12 +258,15 @@ _OPT_IN_FLAGS = {
     Needs.KMS_KEY: "--kms-key (the bucket's KMS key)",
     Needs.FEDERATION: "--federation",
     Needs.EMAIL: "--email-notifications",
+    Needs.OBJECT_ACL_WRITES: "--object-acl-writes",
 }
 
 
 def _skip_reason(flow: Workflow, status: Availability) -> str:
     if status is Availability.NOT_OPTED_IN and flow.needs is not None:
         return f"not asked for: pass {_OPT_IN_FLAGS[flow.needs]}, or --workflow {flow.name}"
+    if status is Availability.RESTORE_ONLY:
+        return f"backup-side: --restore-only leaves it out; --workflow {flow.name} checks it anyway"
     return (
         "the tag guard cannot serve it (a policy with the tag guard does not grant it); "
         f"--workflow {flow.name} checks it anyway"

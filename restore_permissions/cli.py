@@ -156,6 +156,16 @@ def _add_options(sub: argparse.ArgumentParser) -> None:
         action="store_true",
         help="grant ses:SendEmail and ses:SendRawEmail",
     )
+    sub.add_argument(
+        "--restore-only",
+        action="store_true",
+        help="read and restore the backups, never write, delete or re-ACL them",
+    )
+    sub.add_argument(
+        "--object-acl-writes",
+        action="store_true",
+        help="grant s3:PutObjectAcl and s3:PutObjectVersionAcl on the backups",
+    )
 
 
 def _add_split(sub: argparse.ArgumentParser) -> None:
@@ -219,6 +229,8 @@ def _options(args: argparse.Namespace) -> PolicyOptions:
             ("--instance-tag", args.instance_tag is not None),
             ("--federation", args.federation),
             ("--email-notifications", args.email_notifications),
+            ("--restore-only", args.restore_only),
+            ("--object-acl-writes", args.object_acl_writes),
         ):
             if given:
                 raise ValueError(
@@ -231,6 +243,8 @@ def _options(args: argparse.Namespace) -> PolicyOptions:
         instance_tag=args.instance_tag,
         federation=args.federation,
         email_notifications=args.email_notifications,
+        restore_only=args.restore_only,
+        object_acl_writes=args.object_acl_writes,
     )
 
 

@@ -62,6 +62,9 @@ MSP360_OBJECT_ACTIONS = frozenset(
         "s3:RestoreObject",
     }
 )
+# Of those, the ACL writes parliament reports as permissions management: the
+# product grants them only with object_acl_writes=True.
+MSP360_OBJECT_ACL_WRITES = frozenset({"s3:PutObjectAcl", "s3:PutObjectVersionAcl"})
 
 # CloudBerry Backup's user guide (restore to EC2) adds these to KB 1025's EC2 list.
 CLOUDBERRY_GUIDE_EC2_ACTIONS = frozenset(
@@ -108,3 +111,15 @@ VM_IMPORT_GUIDE_ROLE_KMS_ACTIONS = frozenset(
         "kms:ReEncryptTo",
     }
 )
+
+# What the default profile grants, from the sources above: KB 1025 corrected,
+# the restore paths it misses, AWS Backup's Describe calls and MSP360's S3
+# list without its ACL writes (opt-in).
+DEFAULT_PROFILE_ACTIONS = (
+    KB1025_CORRECTED_ACTIONS
+    | CLOUDBERRY_GUIDE_EC2_ACTIONS
+    | VM_IMPORT_GUIDE_CALLER_ADDITIONS
+    | AWS_BACKUP_RESTORE_DESCRIBES
+    | MSP360_BUCKET_ACTIONS
+    | MSP360_OBJECT_ACTIONS
+) - MSP360_OBJECT_ACL_WRITES

@@ -67,7 +67,7 @@ KB1025_FILE = FIXTURES / "kb1025-as-published.json"
 def expected_request(call: Call, target: Target) -> dict[str, Any]:
     """What the simulator must be asked for ``call``: the IAM API reference's parameters."""
     touches = call.touches or ()
-    arns = list(dict.fromkeys(target.arn(t.resource_type) for t in touches)) or ["*"]
+    arns = list(dict.fromkeys(target.touch_arn(t) for t in touches)) or ["*"]
     context = {"aws:PrincipalAccount": target.account, "aws:RequestedRegion": target.region}
     if target.instance_tag:
         key, value = target.instance_tag
@@ -94,6 +94,23 @@ def expected_request(call: Call, target: Target) -> dict[str, Any]:
                 "ContextKeyName": "kms:GrantIsForAWSResource",
                 "ContextKeyValues": ["true"],
                 "ContextKeyType": "boolean",
+            }
+        )
+    if call.tag_key is not None:
+        # aws:TagKeys is multivalued: the simulator takes it as a stringList.
+        entries.append(
+            {
+                "ContextKeyName": "aws:TagKeys",
+                "ContextKeyValues": [call.tag_key],
+                "ContextKeyType": "stringList",
+            }
+        )
+    if any(touch.with_instance_profile for touch in touches):
+        entries.append(
+            {
+                "ContextKeyName": "ec2:InstanceProfile",
+                "ContextKeyValues": [f"arn:aws:iam::{target.account}:instance-profile/AppServer"],
+                "ContextKeyType": "string",
             }
         )
     request: dict[str, Any] = {

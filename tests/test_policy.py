@@ -33,13 +33,12 @@ from restore_permissions.policy import (
 
 from .conftest import actions_of
 from .sources import (
-    AWS_BACKUP_RESTORE_DESCRIBES,
-    CLOUDBERRY_GUIDE_EC2_ACTIONS,
+    DEFAULT_PROFILE_ACTIONS,
     EBS_ENCRYPTION_CALLER_KMS_ACTIONS,
     KB1025_CORRECTED_ACTIONS,
     MSP360_BUCKET_ACTIONS,
+    MSP360_OBJECT_ACL_WRITES,
     MSP360_OBJECT_ACTIONS,
-    VM_IMPORT_GUIDE_CALLER_ADDITIONS,
     VM_IMPORT_GUIDE_ROLE_KMS_ACTIONS,
 )
 
@@ -124,17 +123,37 @@ def test_no_invalid_kb1025_action_in_any_combination(options: PolicyOptions) -> 
     assert not any(action.startswith("ami:") for action in granted)
 
 
+#: What a restore-only identity may not do to the backups (issue: blast radius).
+BACKUP_WRITES = frozenset(
+    {
+        "s3:AbortMultipartUpload",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:ListBucketMultipartUploads",
+        "s3:ListMultipartUploadParts",
+        "s3:PutBucketObjectLockConfiguration",
+        "s3:PutObject",
+        "kms:GenerateDataKey",
+    }
+)
+
+
 def test_least_privilege_grants_kb1025_corrected_plus_the_restore_paths_it_misses() -> None:
     granted = actions_of(render(PolicyOptions()))
-    assert (
-        granted
-        == KB1025_CORRECTED_ACTIONS
-        | CLOUDBERRY_GUIDE_EC2_ACTIONS
-        | VM_IMPORT_GUIDE_CALLER_ADDITIONS
-        | AWS_BACKUP_RESTORE_DESCRIBES
-        | MSP360_BUCKET_ACTIONS
-        | MSP360_OBJECT_ACTIONS
-    )
+    assert granted == DEFAULT_PROFILE_ACTIONS
+
+
+def test_object_acl_writes_is_the_only_way_to_the_acl_writes() -> None:
+    default = actions_of(render(PolicyOptions()))
+    opted_in = actions_of(render(PolicyOptions(object_acl_writes=True)))
+    assert opted_in - default == MSP360_OBJECT_ACL_WRITES
+
+
+def test_restore_only_drops_every_backup_write_and_nothing_else() -> None:
+    default = actions_of(render(PolicyOptions(), kms=True))
+    restore_only = actions_of(render(PolicyOptions(restore_only=True), kms=True))
+    assert default - restore_only == BACKUP_WRITES
+    assert restore_only <= default
 
 
 def test_least_privilege_has_no_broad_actions() -> None:
@@ -147,12 +166,16 @@ def test_least_privilege_has_no_broad_actions() -> None:
             assert name.startswith("List"), action
 
 
-def test_s3_rights_are_msp360s_granular_list() -> None:
+def test_s3_rights_are_msp360s_granular_list_without_its_acl_writes_by_default() -> None:
     document = render(PolicyOptions())
     assert set(statement(document, "BackupBucket")["Action"]) == MSP360_BUCKET_ACTIONS
     assert statement(document, "BackupBucket")["Resource"] == "arn:aws:s3:::my-backups"
-    assert set(statement(document, "BackupObjects")["Action"]) == MSP360_OBJECT_ACTIONS
+    objects = set(statement(document, "BackupObjects")["Action"])
+    assert objects == MSP360_OBJECT_ACTIONS - MSP360_OBJECT_ACL_WRITES
     assert statement(document, "BackupObjects")["Resource"] == "arn:aws:s3:::my-backups/*"
+    opted_in = render(PolicyOptions(object_acl_writes=True))
+    assert set(statement(opted_in, "BackupObjectAcls")["Action"]) == MSP360_OBJECT_ACL_WRITES
+    assert statement(opted_in, "BackupObjectAcls")["Resource"] == "arn:aws:s3:::my-backups/*"
 
 
 def test_only_actions_without_resource_types_are_on_any_resource() -> None:
@@ -235,7 +258,10 @@ def test_instance_tag_guard() -> None:
         "ec2:CreateTags",
         "ec2:CancelImportTask",
     } == set(manage["Action"])
-    assert manage["Condition"] == {"StringEquals": {"aws:ResourceTag/restore": "cloudberry"}}
+    assert manage["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/restore": "cloudberry"},
+        "Null": {"ec2:InstanceProfile": "true"},
+    }
     tag_on_create = statement(document, "Ec2TagOnCreate")
     assert tag_on_create["Condition"] == {
         "StringEquals": {

@@ -93,6 +93,9 @@ OPTION_SETS: tuple[OptionSet, ...] = (
         PolicyOptions(allowed_regions=("us-east-1", "eu-central-1"), instance_tag=TAG),
         kms=True,
     ),
+    OptionSet("restore-only", PolicyOptions(restore_only=True), kms=True),
+    OptionSet("tag-restore-only", PolicyOptions(instance_tag=TAG, restore_only=True), kms=True),
+    OptionSet("object-acl-writes", PolicyOptions(object_acl_writes=True)),
     OptionSet("kb1025", PolicyOptions(profile=PolicyProfile.KB1025)),
     OptionSet(
         "kb1025-one-region",
@@ -251,6 +254,15 @@ def render(option_set: OptionSet, statements: Statements = catalogue_statements)
 def evaluate(row: Row, policies: Policies) -> bool:
     policy = policies.identity if row.call.actor is Actor.IDENTITY else policies.role
     return allows(policy, row.call.action, row.resource, row.context)
+
+
+def evaluate_call(call: Call, target: Target, policies: Policies) -> bool:
+    """Whether ``call`` is allowed on every resource it touches (attack rows)."""
+    policy = policies.identity if call.actor is Actor.IDENTITY else policies.role
+    return all(
+        allows(policy, call.action, target.touch_arn(touch), target.context(call, touch))
+        for touch in _touches(call)
+    )
 
 
 def failures(option_set: OptionSet, workflow: Workflow, policies: Policies) -> list[str]:

@@ -45,6 +45,13 @@ class Source(enum.Enum):
     S3_SSE_KMS_GUIDE = "Amazon S3 user guide, SSE-KMS"
     AWS_BACKUP_RESTORE_POLICY = "AWS managed policy AWSBackupServiceRolePolicyForRestores"
     DRS_MGN_POLICIES = "AWS Elastic Disaster Recovery and Application Migration Service policies"
+    #: The SAR lists ``ec2:InstanceProfile`` on the instance resource of the
+    #: instance controls; AWS's own Quick Setup role policy reaches only
+    #: instances without a profile with ``Null ec2:InstanceProfile = true``.
+    SSM_QUICK_SETUP_POLICY = (
+        "AWS Systems Manager user guide, Quick Setup assume role (SsmOnboardingInlinePolicy)"
+    )
+    IAM_TAG_KEYS_GUIDE = "IAM user guide, controlling access based on tag keys (aws:TagKeys)"
 
 
 class ResourceType(enum.Enum):
@@ -103,6 +110,13 @@ class Guard(enum.Enum):
     VIA_EC2 = "via-ec2"
     #: ``kms:GrantIsForAWSResource``: grants only for an AWS service's resource.
     GRANT_FOR_AWS_RESOURCE = "grant-for-aws-resource"
+    #: ``Null ec2:InstanceProfile = true``: only instances without an instance
+    #: profile. The identity has no ``iam:PassRole``, so every instance it
+    #: launches has none; an instance with a role is out of its reach.
+    NO_INSTANCE_PROFILE = "no-instance-profile"
+    #: ``ForAllValues:StringEquals aws:TagKeys = Name``: the request may set the
+    #: ``Name`` tag and no other, so no tag that access control reads elsewhere.
+    NAME_TAG_ONLY = "name-tag-only"
 
 
 @dataclass(frozen=True)
@@ -252,11 +266,18 @@ REASONS: Mapping[str, Reason] = {
     "s3:GetObjectVersionAcl": Reason(
         "Reads object version ACLs the backup tool sets.", Source.MSP360_GRANULAR_S3
     ),
+    # Opt-in only (object_acl_writes=True): parliament counts ACL writes as
+    # permissions management, and buckets with ACLs disabled (S3 Object
+    # Ownership "bucket owner enforced", the default for new buckets since
+    # April 2023) refuse them anyway.
     "s3:PutObjectAcl": Reason(
-        "Sets object ACLs as the backup tool does on upload.", Source.MSP360_GRANULAR_S3
+        "Sets object ACLs as the backup tool may on upload to a bucket that still uses ACLs "
+        "(opt-in: object_acl_writes).",
+        Source.MSP360_GRANULAR_S3,
     ),
     "s3:PutObjectVersionAcl": Reason(
-        "Sets object version ACLs as the backup tool does on upload.", Source.MSP360_GRANULAR_S3
+        "Sets object version ACLs on a bucket that still uses ACLs (opt-in: object_acl_writes).",
+        Source.MSP360_GRANULAR_S3,
     ),
     # KMS-encrypted buckets and volumes: S3 uses the key for the objects (S3
     # guide), EBS for the snapshots and volumes (EBS encryption guide). The
@@ -507,9 +528,6 @@ WITHOUT_WORKFLOW: Mapping[str, str] = {
         "that uses it, and removing it could break backups that this product does not test."
     ),
     "s3:GetObjectVersionAcl": (
-        "MSP360's granular S3 policy grants it, for versioned buckets; no documented call."
-    ),
-    "s3:PutObjectVersionAcl": (
         "MSP360's granular S3 policy grants it, for versioned buckets; no documented call."
     ),
 }

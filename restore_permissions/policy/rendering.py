@@ -15,9 +15,9 @@ from .catalogue import (
     ResourceType,
 )
 from .statements import (
-    TAG_GUARDED_CREATORS,
     PolicyOptions,
     StatementSpec,
+    create_actions,
     identity_statements,
     vm_import_role_statements,
 )
@@ -142,31 +142,42 @@ def condition_of(
     spec: StatementSpec, options: PolicyOptions, arns: PolicyTargets
 ) -> dict[str, Any]:
     """The statement's Condition block (empty for none)."""
-    string_equals: dict[str, Any] = {}
+    condition: dict[str, dict[str, Any]] = {}
+
+    def add(operator: str, key: str, value: Any) -> None:
+        condition.setdefault(operator, {})[key] = value
+
     if spec.is_ec2 and options.allowed_regions:
-        string_equals["aws:RequestedRegion"] = list(options.allowed_regions)
-    if spec.guard in (Guard.REQUEST_TAG, Guard.RESOURCE_TAG, Guard.CREATE_ACTION):
-        assert options.instance_tag is not None, spec.sid
-        key, value = options.instance_tag
-        if spec.guard is Guard.REQUEST_TAG:
-            string_equals[f"aws:RequestTag/{key}"] = value
-        elif spec.guard is Guard.RESOURCE_TAG:
-            string_equals[f"aws:ResourceTag/{key}"] = value
-        else:
+        add("StringEquals", "aws:RequestedRegion", list(options.allowed_regions))
+    for guard in spec.guards:
+        if guard in (Guard.REQUEST_TAG, Guard.RESOURCE_TAG):
+            assert options.instance_tag is not None, spec.sid
+            key, value = options.instance_tag
+            scope = "RequestTag" if guard is Guard.REQUEST_TAG else "ResourceTag"
+            add("StringEquals", f"aws:{scope}/{key}", value)
+        elif guard is Guard.CREATE_ACTION:
             # The condition's values are API names without the "ec2:" prefix.
-            string_equals["ec2:CreateAction"] = sorted(
-                action.removeprefix("ec2:") for action in TAG_GUARDED_CREATORS
+            add(
+                "StringEquals",
+                "ec2:CreateAction",
+                [action.removeprefix("ec2:") for action in create_actions(options)],
             )
-    condition: dict[str, Any] = {"StringEquals": string_equals} if string_equals else {}
-    # kms:ViaService values name the service's endpoint: s3.REGION.SUFFIX. The
-    # bucket's Region is not known, so S3 gets any Region; EBS gets the one
-    # allowed Region, or any (the key itself lives in one Region).
-    if spec.guard is Guard.VIA_S3:
-        condition["StringLike"] = {"kms:ViaService": f"s3.*.{arns.url_suffix}"}
-    elif spec.guard is Guard.VIA_EC2:
-        condition["StringLike"] = {"kms:ViaService": f"ec2.{arns.ec2_region}.{arns.url_suffix}"}
-    elif spec.guard is Guard.GRANT_FOR_AWS_RESOURCE:
-        condition["Bool"] = {"kms:GrantIsForAWSResource": "true"}
+        # kms:ViaService values name the service's endpoint: s3.REGION.SUFFIX.
+        # The bucket's Region is not known, so S3 gets any Region; EBS gets the
+        # one allowed Region, or any (the key itself lives in one Region).
+        elif guard is Guard.VIA_S3:
+            add("StringLike", "kms:ViaService", f"s3.*.{arns.url_suffix}")
+        elif guard is Guard.VIA_EC2:
+            add("StringLike", "kms:ViaService", f"ec2.{arns.ec2_region}.{arns.url_suffix}")
+        elif guard is Guard.GRANT_FOR_AWS_RESOURCE:
+            add("Bool", "kms:GrantIsForAWSResource", "true")
+        elif guard is Guard.NO_INSTANCE_PROFILE:
+            add("Null", "ec2:InstanceProfile", "true")
+        elif guard is Guard.NAME_TAG_ONLY:
+            # ForAllValues also holds for a request without tags; the Null
+            # check makes the request name its tag keys.
+            add("ForAllValues:StringEquals", "aws:TagKeys", ["Name"])
+            add("Null", "aws:TagKeys", "false")
     return condition
 
 

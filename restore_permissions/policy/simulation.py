@@ -52,7 +52,7 @@ SCENARIOS: Mapping[str, frozenset[ResourceType]] = {
 _SCENARIO_ACTIONS = frozenset({"ec2:RunInstances"})
 
 #: Context keys whose simulator type is not ``string``.
-_CONTEXT_TYPES = {"kms:GrantIsForAWSResource": "boolean"}
+_CONTEXT_TYPES = {"kms:GrantIsForAWSResource": "boolean", "aws:TagKeys": "stringList"}
 
 
 def scenario_for(call: Call) -> str | None:
@@ -117,11 +117,7 @@ def simulated_call(call: Call, target: Target) -> SimulatedCall:
     return SimulatedCall(
         actor=call.actor,
         action=call.action,
-        resource_arns=tuple(
-            dict.fromkeys(
-                target.arn(touch.resource_type if touch else ResourceType.ANY) for touch in touches
-            )
-        ),
+        resource_arns=tuple(dict.fromkeys(target.touch_arn(touch) for touch in touches)),
         context=tuple(
             ContextEntry(key, value, _CONTEXT_TYPES.get(key, "string"))
             for key, value in sorted(context.items())

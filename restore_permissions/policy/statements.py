@@ -35,6 +35,8 @@ class PolicyProfile(enum.Enum):
         instance_tag: tuple[str, str] | None = None,
         federation: bool = False,
         email_notifications: bool = False,
+        restore_only: bool = False,
+        object_acl_writes: bool = False,
     ) -> PolicyOptions:
         """The tightest policy that still restores (the default).
 
@@ -46,6 +48,12 @@ class PolicyProfile(enum.Enum):
             Service). Default: False.
         :param email_notifications: grant ``ses:SendEmail`` and ``ses:SendRawEmail``.
             Default: False.
+        :param restore_only: read and restore the backups, but never write, delete
+            or re-ACL them: for the host that restores after a ransomware event,
+            while the backup host keeps its own identity. Default: False.
+        :param object_acl_writes: grant ``s3:PutObjectAcl`` and
+            ``s3:PutObjectVersionAcl``, for a backup tool that sets object ACLs on a
+            bucket that still uses them. Default: False.
         """
         return PolicyOptions(
             profile=PolicyProfile.LEAST_PRIVILEGE,
@@ -53,6 +61,8 @@ class PolicyProfile(enum.Enum):
             instance_tag=tuple(instance_tag) if isinstance(instance_tag, list) else instance_tag,
             federation=federation,
             email_notifications=email_notifications,
+            restore_only=restore_only,
+            object_acl_writes=object_acl_writes,
             deploy_time_values=_deploy_time(allowed_regions, instance_tag),
         )
 
@@ -102,10 +112,17 @@ class StatementSpec:
     actions: tuple[str, ...]
     resource_types: tuple[ResourceType, ...]
     guard: Guard = Guard.NONE
+    #: Conditions the statement carries besides ``guard`` (all must hold).
+    more_guards: tuple[Guard, ...] = ()
 
     @property
     def is_ec2(self) -> bool:
         return all(action.startswith("ec2:") for action in self.actions)
+
+    @property
+    def guards(self) -> tuple[Guard, ...]:
+        """Every condition of the statement but the Region's, ``Guard.NONE`` left out."""
+        return tuple(g for g in (self.guard, *self.more_guards) if g is not Guard.NONE)
 
 
 _EC2_DESCRIBE = (
@@ -157,14 +174,14 @@ _MANAGE = (
     "ec2:StopInstances",
     "ec2:TerminateInstances",
 )
-#: What the restore creates and names: the instance, a restored volume, the
-#: Spot request, the AMI and the import tasks. A launch's network interfaces
-#: and an import's snapshots are not tagged by any workflow.
-_TAGGED = (
+#: What the restore tags as it creates it: the instance, a restored volume,
+#: the Spot request and the import tasks. A launch's network interfaces and an
+#: import's snapshots are not tagged by any workflow; the AMI is named after
+#: the import (Ec2NameImages), because the import tags only its task.
+_TAGGED_ON_CREATE = (
     ResourceType.INSTANCE,
     ResourceType.VOLUME,
     ResourceType.SPOT_REQUEST,
-    ResourceType.IMAGE,
     ResourceType.IMPORT_IMAGE_TASK,
     ResourceType.IMPORT_SNAPSHOT_TASK,
 )
@@ -176,6 +193,16 @@ TAG_GUARDED_CREATORS = (
     "ec2:ImportSnapshot",
     "ec2:RunInstances",
 )
+
+
+def create_actions(options: PolicyOptions) -> tuple[str, ...]:
+    """The calls whose tags CreateTags may apply (``ec2:CreateAction``): every
+    creating call granted; the tag guard grants no RequestSpotInstances."""
+    if options.instance_tag is not None:
+        return TAG_GUARDED_CREATORS
+    return tuple(sorted((*TAG_GUARDED_CREATORS, "ec2:RequestSpotInstances")))
+
+
 #: What those calls create, and so must carry the tag in their request.
 _GUARD_CREATES = (
     ResourceType.IMPORT_IMAGE_TASK,
@@ -190,28 +217,31 @@ _GUARD_CONTROLS = (
     ResourceType.IMPORT_SNAPSHOT_TASK,
 )
 _GLOBAL_LISTS = ("iam:ListRoles", "s3:ListAllMyBuckets")
-_BUCKET_ACTIONS = (
+#: What a restore reads of the bucket, and what backup and retention add.
+_BUCKET_READS = (
     "s3:GetBucketLocation",
     "s3:GetBucketObjectLockConfiguration",
     "s3:ListBucket",
-    "s3:ListBucketMultipartUploads",
     "s3:ListBucketVersions",
-    "s3:PutBucketObjectLockConfiguration",
 )
-_OBJECT_ACTIONS = (
-    "s3:AbortMultipartUpload",
-    "s3:DeleteObject",
-    "s3:DeleteObjectVersion",
+_BUCKET_WRITES = ("s3:ListBucketMultipartUploads", "s3:PutBucketObjectLockConfiguration")
+#: What a restore reads of the backups (RestoreObject only makes a temporary
+#: copy of an archived object readable), and what backup and retention add.
+_OBJECT_READS = (
     "s3:GetObject",
     "s3:GetObjectAcl",
     "s3:GetObjectVersion",
     "s3:GetObjectVersionAcl",
-    "s3:ListMultipartUploadParts",
-    "s3:PutObject",
-    "s3:PutObjectAcl",
-    "s3:PutObjectVersionAcl",
     "s3:RestoreObject",
 )
+_OBJECT_WRITES = (
+    "s3:AbortMultipartUpload",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:ListMultipartUploadParts",
+    "s3:PutObject",
+)
+OBJECT_ACL_WRITES = ("s3:PutObjectAcl", "s3:PutObjectVersionAcl")
 
 
 @functools.cache
@@ -307,6 +337,11 @@ class PolicyOptions:
     federation: bool = False
     #: Grant ``ses:SendEmail`` and ``ses:SendRawEmail``. LEAST_PRIVILEGE only.
     email_notifications: bool = False
+    #: Read and restore the backups, never write, delete or re-ACL them (the
+    #: host that restores; the backup host keeps its own identity). LEAST_PRIVILEGE only.
+    restore_only: bool = False
+    #: Grant ``s3:PutObjectAcl`` and ``s3:PutObjectVersionAcl``. LEAST_PRIVILEGE only.
+    object_acl_writes: bool = False
     #: Values only known at deploy time (CDK tokens) are not checked.
     deploy_time_values: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
@@ -317,7 +352,7 @@ class PolicyOptions:
                 "PolicyProfile.KB1025"
             )
         # Strict types: a string "false" is truthy and would grant what it denies.
-        for name in ("federation", "email_notifications"):
+        for name in ("federation", "email_notifications", "restore_only", "object_acl_writes"):
             value = getattr(self, name)
             if not isinstance(value, bool):
                 raise ValueError(f"{name}={value!r} is invalid: pass True or False (a bool)")
@@ -340,12 +375,23 @@ class PolicyOptions:
             if problem is not None:
                 raise ValueError(f"allowed_regions contains {region!r}, which {problem}")
         if self.profile is PolicyProfile.KB1025:
-            for name in ("instance_tag", "federation", "email_notifications"):
+            for name in (
+                "instance_tag",
+                "federation",
+                "email_notifications",
+                "restore_only",
+                "object_acl_writes",
+            ):
                 if getattr(self, name):
                     raise ValueError(
                         f"{name} is only valid with PolicyProfile.LEAST_PRIVILEGE: "
                         "PolicyProfile.KB1025 grants exactly what the vendor article grants"
                     )
+        if self.restore_only and self.object_acl_writes:
+            raise ValueError(
+                "object_acl_writes=True contradicts restore_only=True: a restore-only identity "
+                "never changes the backups' ACLs; give the backup host its own identity"
+            )
         if self.instance_tag is not None:
             if not (
                 isinstance(self.instance_tag, tuple)
@@ -397,12 +443,32 @@ def identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementS
                     ("ec2:CreateVolume",),
                     (ResourceType.VOLUME, ResourceType.SNAPSHOT),
                 ),
+                # Only instances without an instance profile: what this
+                # identity launches (it has no iam:PassRole). Changing the
+                # userData of an instance with a role and restarting it would
+                # run code as that role (cloudsplaining's
+                # ModifyEC2InstanceUserDataThenRestart).
                 StatementSpec(
                     "Ec2ManageInstances",
                     _MANAGE,
                     (ResourceType.INSTANCE, ResourceType.SECURITY_GROUP, ResourceType.VOLUME),
+                    Guard.NO_INSTANCE_PROFILE,
                 ),
-                StatementSpec("Ec2Tag", ("ec2:CreateTags",), _TAGGED),
+                # Tags that other policies of the account may read for access
+                # control are set only on what a call creates, on instances
+                # this identity can reach anyway, and as the Name of an AMI.
+                StatementSpec(
+                    "Ec2TagOnCreate", ("ec2:CreateTags",), _TAGGED_ON_CREATE, Guard.CREATE_ACTION
+                ),
+                StatementSpec(
+                    "Ec2TagInstances",
+                    ("ec2:CreateTags",),
+                    (ResourceType.INSTANCE,),
+                    Guard.NO_INSTANCE_PROFILE,
+                ),
+                StatementSpec(
+                    "Ec2NameImages", ("ec2:CreateTags",), (ResourceType.IMAGE,), Guard.NAME_TAG_ONLY
+                ),
             ]
         else:
             # A call needs every resource it touches allowed, so the guarded
@@ -445,6 +511,7 @@ def identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementS
                     ("ec2:CancelImportTask", "ec2:CreateTags", *_MANAGE),
                     _GUARD_CONTROLS,
                     Guard.RESOURCE_TAG,
+                    (Guard.NO_INSTANCE_PROFILE,),
                 ),
                 StatementSpec(
                     "Ec2TagOnCreate", ("ec2:CreateTags",), _GUARD_CREATES, Guard.CREATE_ACTION
@@ -456,11 +523,24 @@ def identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementS
                     "Ec2TagImports", ("ec2:CreateTags",), (ResourceType.IMAGE,), Guard.REQUEST_TAG
                 ),
             ]
+        writes = not options.restore_only
         statements += [
             StatementSpec("AccountLists", _GLOBAL_LISTS, (ResourceType.ANY,)),
-            StatementSpec("BackupBucket", _BUCKET_ACTIONS, (ResourceType.BUCKET,)),
-            StatementSpec("BackupObjects", _OBJECT_ACTIONS, (ResourceType.OBJECTS,)),
+            StatementSpec(
+                "BackupBucket",
+                tuple(sorted(_BUCKET_READS + (_BUCKET_WRITES if writes else ()))),
+                (ResourceType.BUCKET,),
+            ),
+            StatementSpec(
+                "BackupObjects",
+                tuple(sorted(_OBJECT_READS + (_OBJECT_WRITES if writes else ()))),
+                (ResourceType.OBJECTS,),
+            ),
         ]
+        if options.object_acl_writes:
+            statements.append(
+                StatementSpec("BackupObjectAcls", OBJECT_ACL_WRITES, (ResourceType.OBJECTS,))
+            )
         if options.federation:
             statements.append(
                 StatementSpec(
@@ -477,8 +557,12 @@ def identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementS
             )
     if kms:
         statements += [
+            # A restore-only identity writes no objects, so S3 never encrypts for it.
             StatementSpec(
-                "BackupKeyViaS3", KMS_VIA_S3_ACTIONS, (ResourceType.KMS_KEY,), Guard.VIA_S3
+                "BackupKeyViaS3",
+                ("kms:Decrypt",) if options.restore_only else KMS_VIA_S3_ACTIONS,
+                (ResourceType.KMS_KEY,),
+                Guard.VIA_S3,
             ),
             StatementSpec(
                 "BackupKeyViaEbs", KMS_VIA_EC2_ACTIONS, (ResourceType.KMS_KEY,), Guard.VIA_EC2

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from .catalogue import Guard, ResourceType, Source
 from .rendering import DEFAULT_URL_SUFFIX, URL_SUFFIXES
 from .statements import (
-    TAG_GUARDED_CREATORS,
     PolicyOptions,
     PolicyProfile,
     StatementSpec,
+    create_actions,
     identity_statements,
     vm_import_role_statements,
 )
@@ -64,6 +64,13 @@ class Touch:
 
     resource_type: ResourceType
     tagging: Tagging = Tagging.NONE
+    #: The instance has an instance profile (``ec2:InstanceProfile`` is set).
+    #: The restore's instances never do: the identity has no ``iam:PassRole``.
+    with_instance_profile: bool = False
+    #: An ARN outside every resource the policies name (another bucket, an IAM
+    #: role), with ``{partition}``, ``{region}`` and ``{account}`` filled in
+    #: from the target. Only a statement on ``*`` can reach it.
+    outside_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,8 @@ class Call:
     via_service: str | None = None
     #: ``kms:GrantIsForAWSResource``: a grant that a service creates for its resource.
     grant_for_aws_resource: bool = False
+    #: ``aws:TagKeys``: the one tag key a CreateTags request sets, if the row says.
+    tag_key: str | None = None
 
 
 class Needs(enum.Enum):
@@ -90,6 +99,7 @@ class Needs(enum.Enum):
     KMS_KEY = "a KMS key on the bucket (encryption_key, or the bucket's own key)"
     FEDERATION = "federation=True"
     EMAIL = "email_notifications=True"
+    OBJECT_ACL_WRITES = "object_acl_writes=True"
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,9 @@ class Workflow:
     needs: Needs | None = None
     #: Why the instance-tag guard cannot serve the workflow; None: it can.
     not_with_instance_tag: str | None = None
+    #: It writes, deletes or re-ACLs backups: the backup host's work, which a
+    #: restore-only identity (``restore_only=True``) is denied by design.
+    writes_backups: bool = False
 
 
 def _ec2(action: str, what: str, *touches: Touch, **kwargs: object) -> Call:
@@ -215,7 +228,12 @@ WORKFLOWS: tuple[Workflow, ...] = (
                 "turn on detailed monitoring",
                 Touch(ResourceType.INSTANCE, _TAGGED),
             ),
-            _ec2("CreateTags", "rename the instance", Touch(ResourceType.INSTANCE, _TAGGED)),
+            _ec2(
+                "CreateTags",
+                "rename the instance",
+                Touch(ResourceType.INSTANCE, _TAGGED),
+                tag_key="Name",
+            ),
             _ec2(
                 "TerminateInstances",
                 "remove a failed or trial restore",
@@ -234,7 +252,9 @@ WORKFLOWS: tuple[Workflow, ...] = (
             *_IMPORT_IMAGE,
             _ec2("DescribeImages", "check the AMI the import produced"),
             # The import tags its task, not the AMI: naming the AMI must add the tag.
-            _ec2("CreateTags", "name the AMI", Touch(ResourceType.IMAGE, _REQUESTED)),
+            _ec2(
+                "CreateTags", "name the AMI", Touch(ResourceType.IMAGE, _REQUESTED), tag_key="Name"
+            ),
         ),
         sources=(Source.CLOUDBERRY_USER_GUIDE, Source.VM_IMPORT_GUIDE),
         note="ImportImage, then the AMI is checked and named; nothing is launched.",
@@ -411,15 +431,6 @@ WORKFLOWS: tuple[Workflow, ...] = (
                 (Touch(ResourceType.KMS_KEY),),
                 via_service="s3",
             ),
-            Call(
-                "s3:PutObject", "write an encrypted backup object", (Touch(ResourceType.OBJECTS),)
-            ),
-            Call(
-                "kms:GenerateDataKey",
-                "S3 encrypts the object for the tool",
-                (Touch(ResourceType.KMS_KEY),),
-                via_service="s3",
-            ),
             *_IMPORT_IMAGE[:2],
             *_VM_IMPORT_READS,
             Call("kms:Decrypt", "decrypt the disk image", (Touch(ResourceType.KMS_KEY),), _ROLE),
@@ -476,6 +487,25 @@ WORKFLOWS: tuple[Workflow, ...] = (
         needs=Needs.KMS_KEY,
     ),
     Workflow(
+        name="encrypted-backup-upload",
+        title="Write a backup to a KMS-encrypted bucket",
+        calls=(
+            Call(
+                "s3:PutObject", "write an encrypted backup object", (Touch(ResourceType.OBJECTS),)
+            ),
+            Call(
+                "kms:GenerateDataKey",
+                "S3 encrypts the object for the tool",
+                (Touch(ResourceType.KMS_KEY),),
+                via_service="s3",
+            ),
+        ),
+        sources=(Source.S3_SSE_KMS_GUIDE,),
+        note="S3 asks KMS for a data key for each object it encrypts (S3 user guide, SSE-KMS).",
+        needs=Needs.KMS_KEY,
+        writes_backups=True,
+    ),
+    Workflow(
         name="backup-upload",
         title="Write a backup (multipart upload)",
         calls=(
@@ -488,10 +518,27 @@ WORKFLOWS: tuple[Workflow, ...] = (
             Call("s3:ListMultipartUploadParts", "resume one", (Touch(ResourceType.OBJECTS),)),
             Call("s3:AbortMultipartUpload", "abort a stale one", (Touch(ResourceType.OBJECTS),)),
             Call("s3:PutObject", "upload the parts and complete", (Touch(ResourceType.OBJECTS),)),
-            Call("s3:PutObjectAcl", "set the object's ACL", (Touch(ResourceType.OBJECTS),)),
         ),
         sources=(Source.MSP360_GRANULAR_S3,),
         note="The backup side of the same bucket: S3's multipart upload (S3 API reference).",
+        writes_backups=True,
+    ),
+    Workflow(
+        name="object-acl",
+        title="Set the ACL of an uploaded backup object",
+        calls=(
+            Call("s3:PutObjectAcl", "set the object's ACL", (Touch(ResourceType.OBJECTS),)),
+            Call(
+                "s3:PutObjectVersionAcl",
+                "set the ACL of a version",
+                (Touch(ResourceType.OBJECTS),),
+            ),
+        ),
+        sources=(Source.MSP360_GRANULAR_S3,),
+        note="MSP360's granular S3 policy grants the ACL writes; no restore needs them, and "
+        "a bucket with ACLs disabled (bucket owner enforced) refuses them.",
+        needs=Needs.OBJECT_ACL_WRITES,
+        writes_backups=True,
     ),
     Workflow(
         name="retention",
@@ -522,6 +569,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
         ),
         sources=(Source.MSP360_GRANULAR_S3,),
         note="MSP360's granular S3 policy, for retention and immutability.",
+        writes_backups=True,
     ),
     Workflow(
         name="archived-restore",
@@ -582,6 +630,8 @@ class Availability(enum.Enum):
     NOT_OPTED_IN = "not opted in"
     #: The profile or an option cannot serve it; the construct warns at synth.
     UNSUPPORTED = "unsupported"
+    #: A backup-side workflow that a restore-only identity is denied by design.
+    RESTORE_ONLY = "left out by restore_only"
 
 
 def availability(
@@ -597,12 +647,18 @@ def availability(
             )
     elif options.instance_tag is not None and workflow.not_with_instance_tag:
         return Availability.UNSUPPORTED, workflow.not_with_instance_tag
+    if options.restore_only and workflow.writes_backups:
+        return Availability.RESTORE_ONLY, (
+            "restore_only=True: this identity never writes, deletes or re-ACLs backups; "
+            "the backup host keeps its own identity"
+        )
     needs = workflow.needs
     if needs is Needs.KMS_KEY and not kms:
         return Availability.NOT_OPTED_IN, f"needs {needs.value}"
     if options.profile is PolicyProfile.LEAST_PRIVILEGE and (
         (needs is Needs.FEDERATION and not options.federation)
         or (needs is Needs.EMAIL and not options.email_notifications)
+        or (needs is Needs.OBJECT_ACL_WRITES and not options.object_acl_writes)
     ):
         return Availability.NOT_OPTED_IN, f"needs {needs.value}"
     return Availability.SERVED, ""
@@ -678,6 +734,16 @@ class Target:
         account = "" if resource_type in (ResourceType.IMAGE, ResourceType.SNAPSHOT) else a
         return f"arn:{p}:ec2:{r}:{account}:{resource_type.value}/{ids[resource_type]}"
 
+    def touch_arn(self, touch: Touch | None) -> str:
+        """The ARN of what ``touch`` names (``*`` for a call that takes no resource)."""
+        if touch is None:
+            return "*"
+        if touch.outside_arn is not None:
+            return touch.outside_arn.format(
+                partition=self.partition, region=self.region, account=self.account
+            )
+        return self.arn(touch.resource_type)
+
     def context(self, call: Call, touch: Touch | None) -> dict[str, str]:
         """The request context IAM evaluates for ``call`` on ``touch``."""
         context = {"aws:RequestedRegion": self.region}
@@ -694,6 +760,12 @@ class Target:
             context["kms:ViaService"] = f"{call.via_service}.{self.region}.{suffix}"
         if call.grant_for_aws_resource:
             context["kms:GrantIsForAWSResource"] = "true"
+        if call.tag_key is not None:
+            context["aws:TagKeys"] = call.tag_key
+        if touch is not None and touch.with_instance_profile:
+            context["ec2:InstanceProfile"] = (
+                f"arn:{self.partition}:iam::{self.account}:instance-profile/AppServer"
+            )
         return context
 
 
@@ -715,10 +787,15 @@ def explain_workflow(workflow: Workflow, options: PolicyOptions, *, kms: bool) -
     This reads the catalogue's statement specs, not an IAM evaluation: the tests
     check it against an offline evaluator.
     """
+    return explain_calls(workflow.calls, options, kms=kms)
+
+
+def explain_calls(calls: Sequence[Call], options: PolicyOptions, *, kms: bool) -> list[CallGrant]:
+    """Each of ``calls`` with the statement that allows it on each resource (see above)."""
     identity = identity_statements(options, kms=kms)
     role = vm_import_role_statements(existing_role=False, kms=kms)
     rows = []
-    for call in workflow.calls:
+    for call in calls:
         specs = identity if call.actor is Actor.IDENTITY else role
         touches: Sequence[Touch | None] = call.touches or (None,)
         statements = tuple(
@@ -736,15 +813,19 @@ def _allows(spec: StatementSpec, call: Call, touch: Touch | None, options: Polic
     if not any(fnmatch.fnmatchcase(call.action, pattern) for pattern in spec.actions):
         return False
     resource_type = touch.resource_type if touch else ResourceType.ANY
-    if ResourceType.ANY not in spec.resource_types and resource_type not in spec.resource_types:
+    if ResourceType.ANY not in spec.resource_types and (
+        resource_type not in spec.resource_types or (touch and touch.outside_arn)
+    ):
         return False
     tagging = touch.tagging if touch else Tagging.NONE
-    return {
-        Guard.NONE: True,
+    holds = {
         Guard.REQUEST_TAG: tagging is Tagging.IN_REQUEST,
         Guard.RESOURCE_TAG: tagging is Tagging.ON_RESOURCE,
-        Guard.CREATE_ACTION: f"ec2:{call.create_action}" in TAG_GUARDED_CREATORS,
+        Guard.CREATE_ACTION: f"ec2:{call.create_action}" in create_actions(options),
         Guard.VIA_S3: call.via_service == "s3",
         Guard.VIA_EC2: call.via_service == "ec2",
         Guard.GRANT_FOR_AWS_RESOURCE: call.grant_for_aws_resource,
-    }[spec.guard]
+        Guard.NO_INSTANCE_PROFILE: not (touch and touch.with_instance_profile),
+        Guard.NAME_TAG_ONLY: call.tag_key == "Name",
+    }
+    return all(holds[guard] for guard in spec.guards)
