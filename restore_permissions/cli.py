@@ -2,7 +2,8 @@
 
     restore-permissions policy --bucket my-backups [--account 111122223333] [--split] ...
     restore-permissions vmimport-role --bucket my-backups --account 111122223333
-    restore-permissions explain [--bucket my-backups] [--format table|markdown|json] [--workflows]
+    restore-permissions explain [--bucket my-backups] [--format table|markdown|json]
+        [--workflows | --blast-radius]
     restore-permissions check --stack RestorePermissions | --principal-arn ARN | --policy-file F
 
 This module imports only the pure-Python catalogue: it never loads aws-cdk-lib
@@ -40,6 +41,7 @@ from .policy import (
     vm_import_role_policy,
     vm_import_trust_policy,
 )
+from .policy.blast_radius import render_blast_radius
 from .policy.explain import DEFAULT_WIDTH, render_rows, render_workflows
 from .policy.statements import (
     kms_key_arn_problem,
@@ -202,10 +204,17 @@ def _parser() -> _Parser:
     explain = commands.add_parser("explain", help="print what is granted, where and why")
     _add_target(explain, bucket_required=False)
     _add_options(explain)
-    explain.add_argument(
+    shown = explain.add_mutually_exclusive_group()
+    shown.add_argument(
         "--workflows",
         action="store_true",
         help="print each restore workflow's calls and the statement that allows each",
+    )
+    shown.add_argument(
+        "--blast-radius",
+        action="store_true",
+        help="print each attack a holder of the credential could try, and whether the "
+        "policy allows it",
     )
     explain.add_argument(
         "--format", choices=("table", "markdown", "json"), default="table", help="default: table"
@@ -315,6 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         kms = args.kms_key is not None
         if args.workflows:
             text = render_workflows(options, kms=kms, output_format=args.format, width=width)
+        elif args.blast_radius:
+            text = render_blast_radius(options, kms=kms, output_format=args.format, width=width)
         else:
             targets = _arns(args, options.allowed_regions) if args.bucket else None
             text = render_rows(

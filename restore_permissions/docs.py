@@ -18,6 +18,8 @@ from .policy import (
     kb1025_correction_notes,
     vm_import_role_rows,
 )
+from .policy.attacks import ATTACKS
+from .policy.blast_radius import threat_model_markdown
 from .policy.explain import render_rows, render_workflows, resource_label, resource_pattern
 
 
@@ -45,6 +47,13 @@ def permissions_markdown() -> str:
         "their ARN: a launch may use a public AMI.",
         "",
         "## Identity policy: `PolicyProfile.LEAST_PRIVILEGE` (default)",
+        "",
+        "Instances are started, stopped, modified, terminated and renamed only when they "
+        "have no instance profile (`Null ec2:InstanceProfile = true`): the identity has no "
+        "`iam:PassRole`, so what it launches has none, and an instance with a role is out of "
+        "its reach. Tags are written only as part of a creating call, on such instances, "
+        "and as an AMI's `Name`. `restore_only=True` leaves out every backup write; "
+        "`object_acl_writes=True` adds `s3:PutObjectAcl` and `s3:PutObjectVersionAcl`.",
         "",
         "With `federation=True` and `email_notifications=True`, and a KMS key:",
         "",
@@ -105,6 +114,23 @@ def permissions_markdown() -> str:
         "Listed by a source for restores, and deliberately not granted:",
         "",
         *(f"- `{action}` ({r.source.value}): {r.why}" for action, r in NOT_GRANTED.items()),
+        "",
+        "## Threat model: what a holder of the credential can do",
+        "",
+        "The restore identity's credential is what an attacker gets: in user mode a "
+        "long-lived access key on the backup server, in role mode whatever runs the tool. "
+        "Each row below is an attack (`restore_permissions/policy/attacks.py`, each with "
+        "its source), judged for each profile and option, all with a KMS key. "
+        "`restore-permissions explain --blast-radius` prints it for any options, and "
+        "`restore-permissions check --attacks` asks IAM's policy simulator for a deployed "
+        "identity. The tests evaluate every row under every option set "
+        "(`tests/test_attacks.py`).",
+        "",
+        *threat_model_markdown(),
+        "",
+        "Open in every least-privilege column, and why no option closes them:",
+        "",
+        *(f"- `{a.name}`: {a.residual}" for a in ATTACKS if a.residual),
         "",
         "## Restore workflows",
         "",

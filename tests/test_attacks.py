@@ -9,6 +9,8 @@ option sets), so the attack rows cannot be closed by denying everything.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from restore_permissions.policy.attacks import ATTACKS, Attack, AttackKind, Closure, attack
@@ -112,3 +114,19 @@ def test_attack_rows_are_well_formed() -> None:
 def test_an_unknown_attack_names_the_known_ones() -> None:
     with pytest.raises(ValueError, match=r"attack 'nope' is unknown: use one of userdata-then"):
         attack("nope")
+
+
+def test_explain_blast_radius_prints_each_row_with_the_evaluators_verdict(capsys) -> None:
+    from restore_permissions.cli import main  # noqa: PLC0415
+
+    assert main(["explain", "--blast-radius", "--restore-only", "--format", "json"]) == 0
+    records = {r["attack"]: r for r in json.loads(capsys.readouterr().out)}
+    assert set(records) == {row.name for row in ATTACKS}
+    restore_only = next(o for o in OPTION_SETS if o.name == "restore-only")
+    policies = _RENDERED[restore_only.name]
+    for row in ATTACKS:
+        # The option set has a KMS key; the CLI without --kms-key has none, and no
+        # row is open only through the key.
+        assert records[row.name]["allowed"] is attack_allowed(row, restore_only, policies)
+    assert records["delete-backups"]["denied_at"] == "s3:DeleteObject"
+    assert records["terminate-unlaunched-instance"]["closed_by"] == ["instance_tag"]
