@@ -138,6 +138,12 @@ def add_check_parser(
         help="check only this workflow (repeat for several; default: every workflow the "
         "options serve)",
     )
+    check.add_argument(
+        "--attacks",
+        action="store_true",
+        help="simulate the attack rows instead (what a holder of the credential could do "
+        "beyond restoring); exit 1 if one that the options promise to deny is allowed",
+    )
     check.add_argument("--format", choices=("table", "json"), default="table")
     check.add_argument(
         "--operator-policy",
@@ -154,6 +160,8 @@ def run_check(args: argparse.Namespace, parser: Any) -> int:
             print(json.dumps(operator_policy(plan), indent=2))
             return 0
         simulator = _simulator(plan)
+        if args.attacks:
+            return _report_attacks(plan, simulator, args.format)
         report = run_workflows(plan, simulator)
     except CheckError as error:
         parser.exit(2, f"{PROG}: error: {error}\n")
@@ -162,6 +170,18 @@ def run_check(args: argparse.Namespace, parser: Any) -> int:
     else:
         print(report.as_table(width=DEFAULT_WIDTH), end="")
     return 0 if report.passed else 1
+
+
+def _report_attacks(plan: Plan, simulator: Simulator, output_format: str) -> int:
+    from .check_attacks import attacks_json, attacks_table, run_attacks  # noqa: PLC0415
+
+    results = run_attacks(plan.target, plan.options, simulator)
+    if output_format == "json":
+        print(json.dumps(attacks_json(results), indent=2))
+    else:
+        subject = Report(plan, []).subject()
+        print(attacks_table(results, subject, width=DEFAULT_WIDTH), end="")
+    return 1 if any(r.broken_promise for r in results) else 0
 
 
 @dataclass
@@ -181,6 +201,8 @@ class Plan:
     policy_documents: list[str] = field(default_factory=list)
     vm_import_documents: list[str] = field(default_factory=list)
     buckets: list[str] = field(default_factory=list)
+    #: The options the identity was deployed with: what its policy promises.
+    options: PolicyOptions = field(default_factory=PolicyOptions)
 
 
 def _plan(args: argparse.Namespace) -> Plan:
@@ -250,6 +272,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         policy_documents=documents,
         vm_import_documents=role_documents,
         buckets=list(dict.fromkeys(args.bucket or ())),
+        options=options,
     )
 
 

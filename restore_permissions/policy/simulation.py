@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from .catalogue import ResourceType
 from .workflows import Actor, Call, Target, Touch, Workflow
@@ -126,8 +126,15 @@ def simulated_call(call: Call, target: Target) -> SimulatedCall:
     )
 
 
-def steps(workflow: Workflow, target: Target) -> list[Step]:
-    """The workflow's calls as simulator requests, in order."""
+class CallSequence(Protocol):
+    """A workflow, or an attack: calls in order."""
+
+    @property
+    def calls(self) -> tuple[Call, ...]: ...
+
+
+def steps(workflow: CallSequence, target: Target) -> list[Step]:
+    """The workflow's (or attack's) calls as simulator requests, in order."""
     return [
         Step(number, call, simulated_call(call, target))
         for number, call in enumerate(workflow.calls, 1)
