@@ -25,12 +25,23 @@ CDK_CLI = ROOT / "node_modules" / ".bin" / "cdk"
 
 CONSUMER_APP = textwrap.dedent(
     """
+    import os
+
     import aws_cdk as cdk
     from aws_cdk import aws_iam as iam
     from cdk_nag import AwsSolutionsChecks
 
     import restore_permissions
-    from restore_permissions import RestoreIdentity, RestorePermissions, VmImportMode
+    from restore_permissions import (
+        PolicyProfile,
+        RestoreIdentity,
+        RestorePermissions,
+        VmImportMode,
+    )
+
+    # The lifecycle the tests walk through with cdk diff: the first version,
+    # then customer-b made restore-only, then the customers removed.
+    STAGE = os.environ.get("CONSUMER_STAGE", "first")
 
     app = cdk.App()
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
@@ -38,7 +49,7 @@ CONSUMER_APP = textwrap.dedent(
     account = cdk.Stack(app, "AccountRestore")
     RestorePermissions(account, "Restore", bucket="account-backups")
     customers = cdk.Stack(app, "CustomerRestore")
-    for name in ("customer-a", "customer-b"):
+    for name in ("customer-a", "customer-b") if STAGE != "destroyed" else ():
         RestorePermissions(
             customers,
             name,
@@ -47,6 +58,9 @@ CONSUMER_APP = textwrap.dedent(
                 assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"), instance_profile=True
             ),
             vm_import=VmImportMode.USE_EXISTING,
+            profile=PolicyProfile.least_privilege(
+                restore_only=STAGE == "restore-only" and name == "customer-b"
+            ),
         )
     print("restore_permissions from", restore_permissions.__file__)
     app.synth()
@@ -190,3 +204,36 @@ def test_the_command_runs_without_cdk_and_without_boto3(
         "restore-permissions: error: check needs boto3, which is not installed: "
         "pip install 'restore-permissions[check]'\n"
     )
+
+
+def test_cdk_diff_of_an_update_to_restore_only_and_of_a_destroy(consumer: Consumer) -> None:
+    """What a user sees before deploying: cdk diff against the first version's template."""
+    base = consumer.app / "cdk.out.first"
+    first = _run(
+        [str(CDK_CLI), "synth", "--output", str(base)], cwd=consumer.app, env=consumer.env()
+    )
+    assert first.returncode == 0, first.stderr
+    template = str(base / "CustomerRestore.template.json")
+
+    def diff(stage: str) -> str:
+        result = _run(
+            [str(CDK_CLI), "diff", "--template", template, "CustomerRestore"],
+            cwd=consumer.app,
+            env={**consumer.env(), "CONSUMER_STAGE": stage},
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout + result.stderr
+
+    update = diff("restore-only")
+    changed = [line for line in update.splitlines() if line.startswith("[~] ")]
+    # Only customer-b's own policy changes: it loses every backup write.
+    assert len(changed) == 1 and "customer-b/Policy" in changed[0], changed
+    for action in ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObject"):
+        assert f'[-]     "{action}",' in update or f'[-]     "{action}"' in update, action
+    assert "[-] AWS::" not in update and "[+] AWS::" not in update
+
+    destroyed = diff("destroyed")
+    removed = [line for line in destroyed.splitlines() if line.startswith("[-] AWS::")]
+    assert any("customer-a" in line and "AWS::IAM::Role" in line for line in removed)
+    assert any("customer-b" in line and "AWS::IAM::ManagedPolicy" in line for line in removed)
+    assert "[+] AWS::" not in destroyed
