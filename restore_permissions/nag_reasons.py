@@ -35,6 +35,13 @@ def wildcard_resource_reason(resource_type: ResourceType, *, profile: PolicyProf
             "AMI; ids are unknown before the import. Limited to the partition and the allowed "
             "Regions."
         )
+    if resource_type is ResourceType.INSTANCE and profile is PolicyProfile.LEAST_PRIVILEGE:
+        return (
+            "The restore launches instances whose ids are unknown before it runs; limited to "
+            "this account and the allowed Regions. Start, stop, modify, terminate and CreateTags "
+            "reach only instances without an instance profile (Null ec2:InstanceProfile), so "
+            "never an instance with a role."
+        )
     if resource_type in EC2_ACCOUNT_SCOPES:
         return (
             f"The restore creates or picks EC2 {resource_type.value}s whose ids are unknown before it "
