@@ -5,6 +5,7 @@
     restore-permissions explain [--bucket my-backups] [--format table|markdown|json]
         [--workflows | --blast-radius]
     restore-permissions check --stack RestorePermissions | --principal-arn ARN | --policy-file F
+    restore-permissions diff OLD NEW | --stack RestorePermissions [--deployed] [NEW]
 
 This module imports only the pure-Python catalogue: it never loads aws-cdk-lib
 or starts jsii, so it answers at once. Bad arguments print one line to stderr
@@ -229,6 +230,9 @@ def _parser() -> _Parser:
     from .check import add_check_parser  # noqa: PLC0415 - keeps boto3 out of the other commands
 
     add_check_parser(commands, add_target=_add_target, tag=_tag, region=_region)
+    from .diff_cli import add_diff_parser  # noqa: PLC0415
+
+    add_diff_parser(commands)
     return parser
 
 
@@ -281,6 +285,10 @@ def _arns(args: argparse.Namespace, regions: Sequence[str] = ()) -> PolicyTarget
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "diff":
+        from .diff_cli import run_diff  # noqa: PLC0415 - boto3 loads only for --stack
+
+        return run_diff(args, parser)
     if args.command == "check" and (args.principal_arn or "").count(":") >= 5:
         # The principal's ARN names its partition; --region must agree with it.
         args.partition = args.principal_arn.split(":")[1]
