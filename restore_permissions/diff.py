@@ -27,7 +27,7 @@ from typing import Any
 from .diff_sources import DiffError, Identity, Role, Side, load_file
 from .impact import ScenarioResult, Targets, judge_side, targets_for
 from .policy.evaluator import Outcome, matches_action
-from .policy.workflows import Actor
+from .policy.workflows import WORKFLOWS, Actor
 from .template_values import Pseudo
 
 PROG = "restore-permissions"
@@ -208,6 +208,9 @@ def _changes(
         if new is None or new.outcome is old.outcome:
             continue
         first_call, cause = _first_change(old, new, identity)
+        reason = _tag_guard_reason(old, new, identity)
+        if reason:
+            cause += f"; by design with the tag guard: {reason}"
         changes.append(
             Change(
                 old.name,
@@ -260,6 +263,21 @@ def _first_change(
     return "", "the outcome changed"
 
 
+def _tag_guard_reason(old: ScenarioResult, new: ScenarioResult, identity: Identity | None) -> str:
+    """Why the tag guard cannot serve a workflow it lost, when the new policies have the guard."""
+    if old.attack or new.outcome is not Outcome.DENIED or identity is None:
+        return ""
+    guarded = any(
+        key.lower().startswith("aws:requesttag/")
+        for document in identity.documents
+        for statement in _statements(document)
+        for block in (statement.get("Condition") or {}).values()
+        for key in block
+    )
+    found = next((w for w in WORKFLOWS if w.name == old.name), None)
+    return (found.not_with_instance_tag or "") if guarded and found else ""
+
+
 def _grants(identity: Identity, action: str) -> bool:
     """Whether any Allow statement of the identity names ``action`` (on whatever resource)."""
     return any(
@@ -294,13 +312,26 @@ def statement_changes(
         StatementChange("added", sid, _describe(after[sid])) for sid in after if sid not in before
     ]
     for sid in before:
-        if sid in after and _plain(before[sid]) != _plain(after[sid]):
+        if sid in after and _normal(before[sid]) != _normal(after[sid]):
             found.append(StatementChange("changed", sid, _differences(before[sid], after[sid])))
     return found
 
 
 def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, sort_keys=True))
+
+
+def _normal(statement: Mapping[str, Any]) -> Any:
+    """The statement as IAM reads it: one value or a list of one are the same, order aside."""
+    found = dict(_plain(statement))
+    for element in ("Action", "NotAction", "Resource", "NotResource"):
+        if element in found:
+            found[element] = sorted(_as_list(found[element]))
+    found["Condition"] = {
+        operator: {key: sorted(_as_list(values)) for key, values in block.items()}
+        for operator, block in (found.get("Condition") or {}).items()
+    }
+    return found
 
 
 def _describe(statement: Mapping[str, Any]) -> tuple[str, ...]:
@@ -322,7 +353,7 @@ def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, .
             details.append(f"{element} - {', '.join(removed)}")
         if added:
             details.append(f"{element} + {', '.join(added)}")
-    if _plain(old.get("Condition")) != _plain(new.get("Condition")):
+    if _normal(old)["Condition"] != _normal(new)["Condition"]:
         details.append(
             f"Condition {json.dumps(_plain(old.get('Condition')))} -> "
             f"{json.dumps(_plain(new.get('Condition')))}"

@@ -262,7 +262,9 @@ def _identity_ids(template: Mapping[str, Any]) -> list[str]:
 
 
 def _ref_id(value: Any) -> str | None:
-    """The logical id a ``Ref`` or ``Fn::GetAtt`` names."""
+    """The logical id a ``Ref`` or ``Fn::GetAtt`` names (a plain name stays itself)."""
+    if isinstance(value, str):
+        return value
     if isinstance(value, dict) and "Ref" in value:
         return str(value["Ref"])
     if isinstance(value, dict) and "Fn::GetAtt" in value:
