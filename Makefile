@@ -63,10 +63,15 @@ unit: install-dev
 
 test: lint unit
 
-# Rewrites the template snapshots. Read `git diff tests/__snapshots__` before
-# committing, and say in the commit message why each template changed.
+# Rewrites the template snapshots, then prints what each rewritten template
+# does to restores (scripts/snapshot_impact.py). Read `git diff
+# tests/__snapshots__` before committing, and say in the commit message why
+# each template changed.
 snapshot-update: install-dev
-	$(BIN)/pytest --snapshot-update
+	@before=$$(mktemp -d) && cp -R tests/__snapshots__/. "$$before"/ && status=0 && \
+	{ $(BIN)/pytest --snapshot-update || status=$$?; } && \
+	$(BIN)/python scripts/snapshot_impact.py "$$before" tests/__snapshots__ && \
+	rm -rf "$$before" && exit $$status
 
 # Deploys the example app (role mode) to moto_server on 127.0.0.1 with the real
 # CDK CLI, prints the outputs and stops the server. No AWS account needed.

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .diff_sources import DiffError, Identity, Role, Side, load_file
+from .diff_sources import DiffError, Identity, Role, Side, from_json, load_file
 from .impact import ScenarioResult, Targets, judge_side, targets_for
 from .policy.evaluator import Outcome, matches_action
 from .policy.workflows import WORKFLOWS, Actor
@@ -170,6 +170,34 @@ def compare(old: Side, new: Side, *, pseudo: Pseudo | None = None) -> DiffReport
         identities,
         list(dict.fromkeys(old.unresolved + new.unresolved)),
     )
+
+
+def template_impact(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    """The restore-impact summary of a template change, for snapshot review.
+
+    One line per workflow or attack row that changed (``ebs-volume restore
+    (my-backups) lost: ec2:ImportSnapshot removed``), then the statements
+    that changed, by Sid.
+    """
+    try:
+        report = compare(from_json(old, "stored"), from_json(new, "synthesized"))
+    except DiffError as error:
+        return f"Restore impact: not computed ({error})"
+    lines = ["Restore impact (restore-permissions diff):"]
+    lines += [f"  {line}" for line in report.summary_lines()] or [
+        "  no restore workflow or attack row changed"
+    ]
+    statements = [
+        f"{identity.role.value} {statement.kind} {statement.sid}"
+        + (f" ({', '.join(statement.details)})" if statement.kind == "changed" else "")
+        for identity in report.identities
+        for statement in identity.statements
+    ]
+    if statements:
+        lines.append(f"  statements: {'; '.join(statements)}")
+    if report.unresolved:
+        lines.append(f"  not resolved (unknown): {', '.join(report.unresolved)}")
+    return "\n".join(lines)
 
 
 def _pairs(old: Side, new: Side) -> list[tuple[Identity | None, Identity | None]]:
@@ -389,4 +417,5 @@ __all__ = [
     "compare",
     "load_file",
     "statement_changes",
+    "template_impact",
 ]

@@ -264,3 +264,45 @@ def test_diff_loads_neither_cdk_nor_boto3(tmp_path: pathlib.Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert result.stdout.splitlines()[-1] == "[]"
+
+
+def test_a_failing_snapshot_says_what_the_change_does_to_restores() -> None:
+    from .test_snapshots import restore_impact  # noqa: PLC0415 - the message test_snapshots uses
+
+    message = restore_impact(
+        "user_with_key", drop_action(snapshot("user_with_key"), "ec2:ImportSnapshot")
+    )
+    assert (
+        "ebs-volume restore (my-backups) lost: ec2:ImportSnapshot removed"
+        in message.splitlines()[1]
+    )
+    assert "restore identity changed Ec2Import (Action - ec2:ImportSnapshot)" in message
+
+
+def test_snapshot_update_prints_the_impact_of_every_rewritten_snapshot(
+    tmp_path: pathlib.Path,
+) -> None:
+    before, after = tmp_path / "before" / "test_snapshots", tmp_path / "after" / "test_snapshots"
+    before.mkdir(parents=True)
+    after.mkdir(parents=True)
+    for variant in ("user_with_key", "kb1025"):
+        name = f"test_template_snapshot[{variant}].json"
+        (before / name).write_text(json.dumps(snapshot(variant)))
+        (after / name).write_text(json.dumps(snapshot(variant)))
+    rewritten = after / "test_template_snapshot[user_with_key].json"
+    rewritten.write_text(json.dumps(drop_action(snapshot("user_with_key"), "ec2:ImportSnapshot")))
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "snapshot_impact.py"),
+            str(before.parent),
+            str(after.parent),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{rewritten}:"
+    assert "    ebs-volume restore (my-backups) lost: ec2:ImportSnapshot removed" in lines
+    assert "kb1025" not in result.stdout  # unchanged snapshots are not reported

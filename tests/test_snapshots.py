@@ -2,20 +2,35 @@
 
 After an intended change, run `make snapshot-update`, read `git diff
 tests/__snapshots__`, and say in the commit message why each template changed.
+A failing snapshot says first what the change does to restores (which
+workflows are lost or gained, which attack rows open or close), from
+`restore-permissions diff` between the stored snapshot and the new template.
 """
 
 from __future__ import annotations
 
 import json
+import pathlib
 
 import pytest
 from cfnlint.api import ManualArgs, lint
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from restore_permissions.diff import template_impact
+
 from .conftest import EXAMPLE_VARIANTS, Synthesized
 
 VARIANTS = [*EXAMPLE_VARIANTS, "two_in_one_stack"]
+STORED = pathlib.Path(__file__).parent / "__snapshots__" / "test_snapshots"
+
+
+def restore_impact(variant: str, template: dict[str, object]) -> str:
+    """What the new template does to restores, against the stored snapshot (for the failure)."""
+    stored = STORED / f"test_template_snapshot[{variant}].json"
+    if not stored.exists():
+        return "no stored snapshot yet"
+    return template_impact(json.loads(stored.read_text()), template)
 
 
 def synthesized(
@@ -36,7 +51,9 @@ def test_template_snapshot(
     variant: str,
     json_snapshot: SnapshotAssertion,
 ) -> None:
-    assert synthesized(examples, two_in_one_stack, variant).template_json == json_snapshot
+    template = synthesized(examples, two_in_one_stack, variant).template_json
+    # The message is built only when the snapshot differs.
+    assert template == json_snapshot, restore_impact(variant, template)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
