@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .diff import DiffReport, IdentityDiff, compare
+from .diff import Change, DiffReport, IdentityDiff, compare
 from .diff_sources import DiffError, load_file
 from .policy import MANAGED_POLICY_LIMIT
 from .template_values import Pseudo
@@ -136,7 +136,7 @@ def as_table(report: DiffReport) -> str:
         lines.append("")
         lines.append(f"{identity.role.value}: {identity.label}")
         lines += _identity_lines(identity, markdown=False)
-        for change in identity.changes:
+        for change in _worst_first(identity):
             where = f" ({change.bucket})" if change.bucket else ""
             kind = "attack " if change.attack else ""
             lines.append(f"  {change.verb.upper():<8}{kind}{change.name}{where}: {change.title}")
@@ -149,6 +149,11 @@ def as_table(report: DiffReport) -> str:
             lines.append(f"  {_size_text(size)}")
     lines += _closing(report)
     return "\n".join(lines) + "\n"
+
+
+def _worst_first(identity: IdentityDiff) -> list[Change]:
+    order = {"lost": 0, "opened": 0, "unknown": 1, "closed": 2, "gained": 2}
+    return sorted(identity.changes, key=lambda change: order[change.verb])
 
 
 def _size_text(size: Any) -> str:
@@ -177,12 +182,13 @@ def as_markdown(report: DiffReport) -> str:
     lines = [f"### Restore impact: `{report.old}` → `{report.new}`", ""]
     lines.append(f"Requests name {report.targets.describe()}.")
     for identity in report.identities:
-        lines += ["", f"#### {identity.role.value}: {identity.label}", ""]
-        lines += _identity_lines(identity, markdown=True)
+        lines += ["", f"#### {identity.role.value}: {identity.label}"]
+        details = _identity_lines(identity, markdown=True)
+        lines += ["", *details] if details else []
         if identity.changes:
             lines += ["", "| change | workflow or attack | first call that changed | cause |"]
             lines.append("| --- | --- | --- | --- |")
-            for change in identity.changes:
+            for change in _worst_first(identity):
                 where = f" ({change.bucket})" if change.bucket else ""
                 kind = "attack " if change.attack else ""
                 lines.append(

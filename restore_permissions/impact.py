@@ -206,11 +206,16 @@ def targets_for(sides: Sequence[Side], pseudo: Pseudo) -> Targets:
                             ):
                                 tag = (key[len(_REQUEST_TAG) :], str(_list(values)[0]))
         regions_by_side.append(list(dict.fromkeys(side_regions)))
+    region = _region(regions_by_side, pseudo.region)
+    # Without a key in the policies, a key of the same account stands in (denied on both sides).
+    key_id = Target.kms_key_arn.rsplit("/", 1)[-1]
     base = Target(
         partition=pseudo.partition,
         account=pseudo.account,
-        region=_region(regions_by_side, pseudo.region),
-        kms_key_arn=keys[0] if keys else Target.kms_key_arn,
+        region=region,
+        kms_key_arn=keys[0]
+        if keys
+        else f"arn:{pseudo.partition}:kms:{region}:{pseudo.account}:key/{key_id}",
         instance_tag=tag,
     )
     return Targets(tuple(replace(base, bucket=b) for b in buckets or [base.bucket]))

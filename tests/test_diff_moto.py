@@ -25,12 +25,14 @@ STACK = "DiffDrift"
 
 
 def _without(document: dict[str, Any], action: str) -> dict[str, Any]:
+    """The document without ``action``; a statement left with no action goes."""
     edited = json.loads(json.dumps(document))
     for statement in edited["Statement"]:
         actions = (
             statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         )
-        statement["Action"] = [a for a in actions if a != action] or actions
+        statement["Action"] = [a for a in actions if a != action]
+    edited["Statement"] = [s for s in edited["Statement"] if s["Action"]]
     return edited
 
 
@@ -82,6 +84,26 @@ def test_a_hand_edited_policy_shows_as_a_lost_workflow(
         # IAM's count: the JSON without whitespace.
         assert new_size == len("".join(json.dumps(edited, separators=(",", ":")).split()))
         assert new_size < old_size
+
+
+def test_a_stack_against_a_new_template(
+    examples: dict[str, Synthesized], tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``diff --stack NAME NEW``: what deploying NEW over the stack would do to restores."""
+    template = examples["user_with_key"].template_json
+    new = json.loads(json.dumps(template))
+    for resource in new["Resources"].values():
+        if resource["Type"] == "AWS::IAM::ManagedPolicy":
+            document = resource["Properties"]["PolicyDocument"]
+            resource["Properties"]["PolicyDocument"] = _without(document, "ec2:CreateVolume")
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    with fresh_emulator():
+        deploy(template, STACK)
+        assert main(["diff", "--stack", STACK, str(tmp_path / "new.json")]) == 1
+    out = capsys.readouterr().out
+    assert "ebs-volume restore (my-backups) lost: ec2:CreateVolume removed" in out
+    # The file is resolved in the stack's account, so nothing else differs.
+    assert "cancel-snapshot-import" not in out
 
 
 def test_a_stack_that_does_not_exist_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
