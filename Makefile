@@ -66,10 +66,10 @@ test: lint unit
 # Rewrites the template snapshots, then prints what each rewritten template
 # does to restores (scripts/snapshot_impact.py). Read `git diff
 # tests/__snapshots__` before committing, and say in the commit message why
-# each template changed.
+# each template changed. ARGS narrows the run, e.g. ARGS='tests/test_snapshots.py'.
 snapshot-update: install-dev
 	@before=$$(mktemp -d) && cp -R tests/__snapshots__/. "$$before"/ && status=0 && \
-	{ $(BIN)/pytest --snapshot-update || status=$$?; } && \
+	{ $(BIN)/pytest --snapshot-update $(ARGS) || status=$$?; } && \
 	$(BIN)/python scripts/snapshot_impact.py "$$before" tests/__snapshots__ && \
 	rm -rf "$$before" && exit $$status
 
