@@ -3,7 +3,7 @@
 A workflow (:mod:`.policy.workflows`) is allowed when every one of its calls is
 allowed on every resource it touches, the restore identity's calls by its
 policies and VM Import/Export's by the vmimport role's. An attack row
-(:mod:`.policy.attacks`, when the package has it) is OPEN on the same rule,
+(:mod:`.policy.attacks`) is OPEN on the same rule,
 and closed otherwise. Calls are judged by the offline evaluator
 (:mod:`.policy.evaluator`), each touched resource with its own request
 context, as IAM authorizes a call per resource.
@@ -16,13 +16,13 @@ diff are judged against the same targets.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from .diff_sources import Identity, Side
+from .policy.attacks import ATTACKS
 from .policy.catalogue import ResourceType
 from .policy.evaluator import Evaluation, Outcome, Unknown, evaluate
 from .policy.workflows import WORKFLOWS, Actor, Call, Target, Touch
@@ -38,15 +38,6 @@ class Scenario(Protocol):
     def title(self) -> str: ...
     @property
     def calls(self) -> tuple[Call, ...]: ...
-
-
-def attack_rows() -> tuple[Any, ...]:
-    """The attack rows, from :mod:`.policy.attacks` once it is in the package; else none."""
-    try:
-        attacks = importlib.import_module(".policy.attacks", __package__)
-    except ImportError:  # before issue 17's attack rows are in the package
-        return ()
-    return tuple(getattr(attacks, "ATTACKS", ()))
 
 
 @dataclass(frozen=True)
@@ -112,7 +103,7 @@ def judge(
         found = []
         for touch in touches:
             resource_type = touch.resource_type if touch else ResourceType.ANY
-            resource = target.arn(resource_type)
+            resource = target.touch_arn(touch)
             context: dict[str, str] = {
                 "aws:PrincipalAccount": target.account,
                 **target.context(call, touch),
@@ -255,7 +246,7 @@ def judge_side(
         ]
         results += [
             replace(judge(row, targets.first, identity, role, attack=True), bucket="")
-            for row in attack_rows()
+            for row in ATTACKS
         ]
         found[identity.key] = results
     return found
@@ -267,7 +258,6 @@ __all__ = [
     "ScenarioResult",
     "Targets",
     "TouchResult",
-    "attack_rows",
     "judge",
     "judge_side",
     "targets_for",

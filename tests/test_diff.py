@@ -20,6 +20,7 @@ import pytest
 from restore_permissions.cli import main
 from restore_permissions.diff import DiffReport, compare
 from restore_permissions.diff_sources import from_json
+from restore_permissions.policy.attacks import ATTACKS, Closure
 
 from .conftest import BUCKET, ROOT, synthesize_example
 
@@ -113,11 +114,12 @@ def test_dropping_a_scoped_resource_says_where_it_is_no_longer_allowed() -> None
                     r for r in statement["Resource"] if "snapshot" not in json.dumps(r)
                 ]
     report = diff(old, new)
-    (change,) = report.identities[0].changes
-    assert change.name == "ebs-volume"
-    assert change.cause == (
-        "ec2:CreateVolume no longer allowed on snapshot (was allowed by Ec2CreateVolume)"
-    )
+    cause = "ec2:CreateVolume no longer allowed on snapshot (was allowed by Ec2CreateVolume)"
+    # The volume restore is lost, and the attack of a volume from someone else's snapshot closes.
+    assert [(c.name, c.verb, c.cause) for c in report.identities[0].changes] == [
+        ("ebs-volume", "lost", cause),
+        ("volume-from-foreign-snapshot", "closed", cause),
+    ]
 
 
 def test_adding_a_bucket_changes_nothing_else() -> None:
@@ -175,6 +177,25 @@ def test_turning_on_the_tag_guard_loses_only_what_it_cannot_serve(
     assert gained(report) == set()
     causes = {c.name: c.cause for c in report.identities[0].changes}
     assert "cannot tag what they create" in causes["legacy-import"]
+
+
+def test_turning_on_the_tag_guard_closes_the_right_attacks(
+    tag_guard_pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    report = diff(*tag_guard_pair)
+    changes = [c for c in report.identities[0].changes if c.attack]
+    closed = {c.name for c in changes if c.verb == "closed"}
+    # What a stolen credential could do to instances and AMIs the restore did not create.
+    assert closed == {
+        "terminate-unlaunched-instance",
+        "stop-unlaunched-instance",
+        "tag-unlaunched-instance",
+        "rename-foreign-ami",
+        "userdata-on-unlaunched-instance",
+    }
+    # Exactly the rows that attacks.py says the tag guard closes; none opens.
+    assert closed == {row.name for row in ATTACKS if Closure.TAG_GUARD in row.closed_by}
+    assert {c.verb for c in changes} == {"closed"}
 
 
 def test_the_markdown_for_a_pull_request(tmp_path: pathlib.Path) -> None:
@@ -306,3 +327,20 @@ def test_snapshot_update_prints_the_impact_of_every_rewritten_snapshot(
     assert lines[0] == f"{rewritten}:"
     assert "    ebs-volume restore (my-backups) lost: ec2:ImportSnapshot removed" in lines
     assert "kb1025" not in result.stdout  # unchanged snapshots are not reported
+
+
+def test_granting_pass_role_opens_the_launch_with_a_role() -> None:
+    old = snapshot("user_with_key")
+    new = copy.deepcopy(old)
+    policy = new["Resources"]["RestorePolicyB065ADAD"]["Properties"]["PolicyDocument"]
+    policy["Statement"].append(
+        {"Sid": "HandAdded", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}
+    )
+    report = diff(old, new)
+    opened = {c.name for c in report.worse}
+    # iam:PassRole is the missing half of a launch with a role (RunInstances is granted); the
+    # association rows still need ec2:AssociateIamInstanceProfile / Replace..., never granted.
+    assert opened == {"launch-with-instance-profile"}
+    assert all(c.verb == "opened" and c.attack for c in report.worse)
+    assert lost(report) == set()
+    assert report.exit_code == 1
