@@ -26,6 +26,7 @@ from typing import Any
 
 from .diff_sources import DiffError, Identity, Role, Side, from_json, load_file
 from .impact import ScenarioResult, Targets, judge_side, targets_for
+from .policy import iam_size
 from .policy.evaluator import Outcome, matches_action
 from .policy.workflows import WORKFLOWS, Actor
 from .template_values import Pseudo
@@ -390,8 +391,6 @@ def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, .
 
 
 def _sizes(old: Identity | None, new: Identity | None) -> list[PolicySize]:
-    from .policy import iam_size  # noqa: PLC0415
-
     before = {p.name: p for p in old.policies} if old else {}
     after = {p.name: p for p in new.policies} if new else {}
     names = list(dict.fromkeys([*before, *after]))
