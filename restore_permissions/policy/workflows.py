@@ -165,11 +165,15 @@ _VM_IMPORT_REGISTERS = (
         actor=_ROLE,
     ),
 )
+#: ImportImage creates the import task, which its request tags, and the AMI,
+#: which it cannot tag (its TagSpecifications name the task only, EC2 API
+#: reference); the Service Authorization Reference marks both required.
 _IMPORT_IMAGE = (
     _ec2(
         "ImportImage",
         "import the disk as an AMI",
         Touch(ResourceType.IMPORT_IMAGE_TASK, _REQUESTED),
+        Touch(ResourceType.IMAGE),
     ),
     _ec2(
         "CreateTags",
@@ -180,6 +184,14 @@ _IMPORT_IMAGE = (
     *_VM_IMPORT_READS,
     *_VM_IMPORT_REGISTERS,
     _ec2("DescribeImportImageTasks", "follow the import until the AMI is ready"),
+)
+#: ImportSnapshot creates the import task, which its request tags, and the
+#: snapshot; the Service Authorization Reference marks both required.
+_IMPORT_SNAPSHOT = _ec2(
+    "ImportSnapshot",
+    "import the disk as an EBS snapshot",
+    Touch(ResourceType.IMPORT_SNAPSHOT_TASK, _REQUESTED),
+    Touch(ResourceType.SNAPSHOT),
 )
 #: A launch as the restore wizard makes it: into a subnet, with a security
 #: group, a key pair, a new network interface and the AMI's volumes. Only the
@@ -265,11 +277,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
         calls=(
             *_CHOOSE_BACKUP,
             _ec2("DescribeAvailabilityZones", "pick the volume's Availability Zone"),
-            _ec2(
-                "ImportSnapshot",
-                "import the disk as an EBS snapshot",
-                Touch(ResourceType.IMPORT_SNAPSHOT_TASK, _REQUESTED),
-            ),
+            _IMPORT_SNAPSHOT,
             _ec2(
                 "CreateTags",
                 "tag the import task as it is created",
@@ -316,11 +324,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
         name="cancel-snapshot-import",
         title="Cancel a snapshot import",
         calls=(
-            _ec2(
-                "ImportSnapshot",
-                "import the disk as an EBS snapshot",
-                Touch(ResourceType.IMPORT_SNAPSHOT_TASK, _REQUESTED),
-            ),
+            _IMPORT_SNAPSHOT,
             _ec2("DescribeImportSnapshotTasks", "follow the import"),
             _ec2(
                 "CancelImportTask",
