@@ -72,3 +72,53 @@ def test_synth_fails_only_past_the_limit_that_applies(inline: bool) -> None:
             app.synth()
     else:
         app.synth()
+
+
+def exactly(tmp_path: pathlib.Path, size: int, **template: Any) -> pathlib.Path:
+    """A template file of exactly ``size`` bytes."""
+    path = write(tmp_path, template)
+    return write(tmp_path, template, pad=size - path.stat().st_size)
+
+
+@pytest.mark.parametrize(
+    ("limits", "limit"),
+    [(TemplateLimits(), 1_000_000), (TemplateLimits(inline=True), 51_200)],
+    ids=["from S3", "inline"],
+)
+def test_a_template_of_exactly_the_size_limit_passes_and_one_byte_more_fails(
+    tmp_path: pathlib.Path, limits: TemplateLimits, limit: int
+) -> None:
+    at_limit = exactly(tmp_path, limit, Resources={"A": {}})
+    assert at_limit.stat().st_size == limit
+    assert limits.problems(at_limit) == []
+    past = exactly(tmp_path, limit + 1, Resources={"A": {}})
+    assert [rule for rule, _, _ in limits.problems(past)] == ["TemplateSize"]
+
+
+def test_exactly_500_resources_and_200_outputs_pass(tmp_path: pathlib.Path) -> None:
+    # CloudFormation's quotas are "500 resources" and "200 outputs" per stack: both accepted.
+    template = {
+        "Resources": {f"R{i}": {} for i in range(500)},
+        "Outputs": {f"O{i}": {} for i in range(200)},
+    }
+    assert TemplateLimits().problems(write(tmp_path, template)) == []
+    template["Resources"]["R500"] = {}
+    assert [rule for rule, _, _ in TemplateLimits().problems(write(tmp_path, template))] == [
+        "ResourceCount"
+    ]
+
+
+def test_the_construct_accepts_exactly_200_outputs() -> None:
+    # 5 outputs per user-mode customer (name, ARN, policies, key id, secret ARN)
+    # and the stack's one vmimport output: 39 customers make 196, then 4 of the app's own.
+    app = new_app()
+    stack = cdk.Stack(app, "Customers")
+    for i in range(39):
+        RestorePermissions(stack, f"Customer{i}", bucket=f"customer-{i}-backups")
+    for i in range(4):
+        cdk.CfnOutput(stack, f"Own{i}", value="x")
+    template = app.synth().get_stack_by_name("Customers").template
+    assert len(template["Outputs"]) == 200
+    cdk.CfnOutput(stack, "OneMore", value="x")
+    with pytest.raises(RuntimeError, match="has 201 outputs; CloudFormation allows 200"):
+        app.synth(force=True)
