@@ -593,7 +593,7 @@ def _describe_denial(result: StepResult) -> str:
         text += f"; denied by {', '.join(found.denied_by)}"
     if found.missing_context:
         text += f"; missing context {', '.join(found.missing_context)}"
-    return text
+    return f"{text}. Cause: {found.cause}"
 
 
 def _workflow_json(result: WorkflowResult) -> dict[str, Any]:
@@ -623,6 +623,7 @@ def _step_json(result: StepResult) -> dict[str, Any]:
         "matched_statements": list(found.matched_policies),
         "missing_context": list(found.missing_context),
         "denied_by": list(found.denied_by),
+        "cause": found.cause,
         "request": step.request.parameters(),
     }
 

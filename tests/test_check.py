@@ -455,6 +455,8 @@ def test_one_workflow_pages_through_results(session: StubbedSession) -> None:
     assert code == 1
     assert result["first_denied"]["decision"] == "explicitDeny"
     assert result["first_denied"]["matched_statements"] == ["DenyCancel"]
+    # Pointed at the Deny, not at a missing Allow.
+    assert result["first_denied"]["cause"] == "an explicit Deny (DenyCancel): no Allow overrides it"
     assert session.configs["iam"].retries == {"mode": "standard", "max_attempts": 10}
     assert session.configs["iam"].region_name == REGION
 

@@ -97,7 +97,7 @@ def test_a_template_of_exactly_the_size_limit_passes_and_one_byte_more_fails(
 
 def test_exactly_500_resources_and_200_outputs_pass(tmp_path: pathlib.Path) -> None:
     # CloudFormation's quotas are "500 resources" and "200 outputs" per stack: both accepted.
-    template = {
+    template: dict[str, dict[str, Any]] = {
         "Resources": {f"R{i}": {} for i in range(500)},
         "Outputs": {f"O{i}": {} for i in range(200)},
     }

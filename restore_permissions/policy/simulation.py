@@ -182,6 +182,24 @@ class Verdict:
     def allowed(self) -> bool:
         return self.decision is Decision.ALLOWED
 
+    @property
+    def cause(self) -> str:
+        """What denied, in the terms of its fix: a missing Allow, a Deny, an SCP or a boundary."""
+        by = " and ".join(self.denied_by)
+        if self.decision is Decision.EXPLICIT_DENY:
+            matched = f" ({', '.join(self.matched_policies)})" if self.matched_policies else ""
+            if by:
+                return (
+                    f"an explicit Deny{matched} in {by}: no Allow in the identity's policies "
+                    "overrides it"
+                )
+            return f"an explicit Deny{matched}: no Allow overrides it"
+        if self.decision is Decision.IMPLICIT_DENY:
+            if by:
+                return f"not allowed by {by}: an Allow in the identity's policies is not enough"
+            return "no policy allows it: a missing Allow"
+        return ""
+
 
 def verdict(request: SimulatedCall, results: Iterable[Mapping[str, Any]]) -> Verdict:
     """The verdict on ``request`` from the simulator's EvaluationResults for it.
@@ -202,23 +220,32 @@ def verdict(request: SimulatedCall, results: Iterable[Mapping[str, Any]]) -> Ver
         top = Decision(result["EvalDecision"])
         decisions.append(top)
         per_resource = result.get("ResourceSpecificResults") or []
+        resources_denied = []
         for resource in per_resource:
             decision = Decision(resource["EvalResourceDecision"])
             decisions.append(decision)
             if decision is not Decision.ALLOWED:
-                denied.append(resource["EvalResourceName"])
+                resources_denied.append(resource["EvalResourceName"])
                 matched += _policy_ids(resource.get("MatchedStatements"))
                 missing += resource.get("MissingContextValues") or []
+                if _boundary_denied(resource):
+                    denied_by.append(BOUNDARY)
+        denied += resources_denied
         if top is not Decision.ALLOWED:
-            if not per_resource:
-                denied.append(result.get("EvalResourceName", "*"))
+            if not resources_denied:
+                # Denied above the resources (an SCP, say), though each is allowed by the
+                # identity's policies: the call is denied on every resource it names.
+                denied += (
+                    [r["EvalResourceName"] for r in per_resource]
+                    if per_resource
+                    else [result.get("EvalResourceName", "*")]
+                )
             matched += _policy_ids(result.get("MatchedStatements"))
             missing += result.get("MissingContextValues") or []
+            if _boundary_denied(result):
+                denied_by.append(BOUNDARY)
             if result.get("OrganizationsDecisionDetail", {}).get("AllowedByOrganizations") is False:
-                denied_by.append("an SCP (Organizations)")
-            boundary = result.get("PermissionsBoundaryDecisionDetail", {})
-            if boundary.get("AllowedByPermissionsBoundary") is False:
-                denied_by.append("the permissions boundary")
+                denied_by.append(SCP)
     if not found:
         raise ValueError(f"the simulator returned no result for {request.action}")
     worst = max(decisions, key=_SEVERITY.__getitem__)
@@ -231,6 +258,17 @@ def verdict(request: SimulatedCall, results: Iterable[Mapping[str, Any]]) -> Ver
         tuple(dict.fromkeys(missing)),
         tuple(dict.fromkeys(denied_by)),
     )
+
+
+#: How a verdict names what denied, besides the identity's own policies.
+SCP = "an SCP (Organizations)"
+BOUNDARY = "the permissions boundary"
+
+
+def _boundary_denied(result: Mapping[str, Any]) -> bool:
+    """Whether a result (or a resource's result) says the permissions boundary denied."""
+    detail = result.get("PermissionsBoundaryDecisionDetail") or {}
+    return detail.get("AllowedByPermissionsBoundary") is False
 
 
 def _policy_ids(statements: Sequence[Mapping[str, Any]] | None) -> list[str]:
