@@ -251,9 +251,14 @@ def queue(
     *,
     custom: bool,
     role: bool,
+    role_arn: str = ROLE_ARN,
+    seen: set[tuple[Actor, str]] | None = None,
 ) -> None:
-    """Queue, in the order check asks them, each distinct request and the oracle's answer."""
-    seen: set[tuple[Actor, str]] = set()
+    """Queue, in the order check asks them, each distinct request and the oracle's answer.
+
+    ``seen``: the requests already queued (check asks each distinct one once).
+    """
+    seen = set() if seen is None else seen
     for flow in workflows:
         for call in flow.calls:
             if call.actor is Actor.VM_IMPORT_ROLE and not role:
@@ -270,7 +275,7 @@ def queue(
                 source: dict[str, Any] = {"PolicyInputList": [json.dumps(d) for d in documents]}
                 operation = "simulate_custom_policy"
             else:
-                arn = USER_ARN if call.actor is Actor.IDENTITY else ROLE_ARN
+                arn = USER_ARN if call.actor is Actor.IDENTITY else role_arn
                 source = {"PolicySourceArn": arn}
                 operation = "simulate_principal_policy"
             session.stub("iam").add_response(
@@ -504,6 +509,53 @@ def test_stack_outputs_name_the_identity_and_the_vmimport_role(session: StubbedS
     session.assert_no_pending_responses()
     assert (code, err) == (0, "")
     assert out.splitlines()[0].startswith(f"Simulated: {USER_ARN}, ")
+
+
+def test_every_bucket_is_checked_not_only_the_first(session: StubbedSession) -> None:
+    # The policy holds the first bucket only: the second bucket's workflows must fail.
+    identity, role = rendered(PolicyOptions())
+    oracle = Oracle([identity], [role])
+    flow = [w for w in WORKFLOWS if w.name == "ami-only"]
+    other = "other-backups"
+    seen: set[tuple[Actor, str]] = set()
+    for bucket in (BUCKET, other):
+        target = Target(account=ACCOUNT, region=REGION, bucket=bucket)
+        queue(session, oracle, flow, target, custom=False, role=True, seen=seen)
+    code, out, _ = run(*PRINCIPAL, "--bucket", other, "--workflow", "ami-only", "--format", "json")
+    session.assert_no_pending_responses()
+    verdicts = {(w["workflow"], w["bucket"]): w["passed"] for w in json.loads(out)["workflows"]}
+    assert verdicts == {("ami-only", BUCKET): True, ("ami-only", other): False}
+    assert code == 1
+
+
+def test_a_vmimport_role_arn_given_beside_a_stack_wins_over_its_output(
+    session: StubbedSession,
+) -> None:
+    stack_with_outputs(
+        session,
+        [
+            {"OutputKey": "UserArn", "OutputValue": USER_ARN, "Description": "Restore user ARN"},
+            {
+                "OutputKey": "RestorePermissionsVmImportRoleArn",
+                "OutputValue": ROLE_ARN,
+                "Description": "VM Import/Export service role ARN",
+            },
+        ],
+    )
+    given = f"arn:aws:iam::{ACCOUNT}:role/imports/vmimport-restores"
+    identity, role = rendered(PolicyOptions())
+    flow = [w for w in WORKFLOWS if w.name == "ami-only"]
+    # Every vmimport-role request must name the given role (the Stubber checks it).
+    queue(
+        session, Oracle([identity], [role]), flow, TARGET, custom=False, role=True, role_arn=given
+    )
+    code, out, err = run(
+        "--stack", "S", "--vmimport-role-arn", given, "--bucket", BUCKET, "--region", REGION,
+        "--workflow", "ami-only", "--format", "json",
+    )  # fmt: skip
+    session.assert_no_pending_responses()
+    assert (code, err) == (0, "")
+    assert json.loads(out)["simulated"]["vmimport_role"] == given
 
 
 # --- the error paths: one line, exit 2 -------------------------------------------
