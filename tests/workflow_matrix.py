@@ -61,12 +61,17 @@ class OptionSet:
     kms: bool = False
 
     @property
-    def target(self) -> Target:
-        regions = self.options.allowed_regions
-        return Target(
-            region=regions[0] if regions else "us-east-1",
-            instance_tag=self.options.instance_tag,
+    def targets(self) -> tuple[Target, ...]:
+        """Where the workflows run: once in every allowed Region (us-east-1 for any)."""
+        return tuple(
+            Target(region=region, instance_tag=self.options.instance_tag)
+            for region in self.options.allowed_regions or ("us-east-1",)
         )
+
+    @property
+    def target(self) -> Target:
+        """The first of :attr:`targets`: the bucket, key and account are the same in each."""
+        return self.targets[0]
 
 
 #: Each profile, and each option that changes the policy, alone and combined.
@@ -127,8 +132,10 @@ class Row:
 
     def describe(self) -> str:
         twin = f" [{self.twin}]" if self.twin else ""
+        region = self.context["aws:RequestedRegion"]
+        where = f" in {region}" if region != "us-east-1" else ""
         return (
-            f"{self.option_set} / {self.workflow} step {self.step}: {self.call.actor.value} "
+            f"{self.option_set} / {self.workflow} step {self.step}{where}: {self.call.actor.value} "
             f"{self.call.action} on {self.resource}{twin} should be "
             f"{'allowed' if self.expected else 'denied'}"
         )
@@ -163,10 +170,10 @@ def _row(
 
 
 def _twins(
-    option_set: OptionSet, call: Call, touch: Touch | None
+    option_set: OptionSet, target: Target, call: Call, touch: Touch | None
 ) -> Iterator[tuple[str, Call, Target]]:
-    """Changed copies of one request that the policy must deny."""
-    options, target = option_set.options, option_set.target
+    """Changed copies of one request in ``target`` that the policy must deny."""
+    options = option_set.options
     least = options.profile is PolicyProfile.LEAST_PRIVILEGE
     resource_type = touch.resource_type if touch else ResourceType.ANY
     arn = target.arn(resource_type)
@@ -203,18 +210,21 @@ def rows_for(option_set: OptionSet, workflow: Workflow) -> tuple[Availability, l
     """The workflow's expected rows under ``option_set``, and whether it is served."""
     status, _ = availability(workflow, option_set.options, kms=option_set.kms)
     rows = []
-    for step, call in enumerate(workflow.calls, 1):
-        for touch in _touches(call):
-            if status is Availability.SERVED:
-                rows.append(_row(option_set, workflow, step, call, touch, option_set.target, True))
-                for label, twin_call, twin_target in _twins(option_set, call, touch):
+    # A served workflow runs in every allowed Region; a declaration that it is
+    # not served is judged where it would run first.
+    targets = option_set.targets if status is Availability.SERVED else option_set.targets[:1]
+    for target in targets:
+        for step, call in enumerate(workflow.calls, 1):
+            for touch in _touches(call):
+                rows.append(_row(option_set, workflow, step, call, touch, target, True))
+                if status is not Availability.SERVED:
+                    continue
+                for label, twin_call, twin_target in _twins(option_set, target, call, touch):
                     rows.append(
                         _row(
                             option_set, workflow, step, twin_call, touch, twin_target, False, label
                         )
                     )
-            else:
-                rows.append(_row(option_set, workflow, step, call, touch, option_set.target, True))
     return status, rows
 
 
