@@ -76,16 +76,23 @@ class _BucketArns:
 def _check_known_to_account_stack(
     bucket: _BucketArns, account_role: VmImportAccountRole, path: str
 ) -> None:
-    """ValueError when the account stack would have to reference another stack for a bucket."""
+    """RestorePermissionsError when the account stack would reference another stack for a
+    bucket or its key."""
     home = root_stack(account_role)
-    for stack, value in zip(bucket.stacks, (bucket.bucket_arn, bucket.kms_key_arn), strict=True):
+    for stack, value, argument in zip(
+        bucket.stacks,
+        (bucket.bucket_arn, bucket.kms_key_arn),
+        ("the bucket", "the bucket's KMS key (encryption_key)"),
+        strict=True,
+    ):
         literal = (value or "").replace(tokens.partition(), "").replace(tokens.PARTITION, "")
         if stack is not None and root_stack(stack) is not home and tokens.is_unresolved(literal):
-            raise ValueError(
-                f"{path}: {value!r} is created in stack {stack.node.path!r}; the "
+            raise RestorePermissionsError(
+                path,
+                f"{argument} is created in stack {stack.node.path!r}; the "
                 f"VmImportAccountRole in stack {home.node.path!r} would depend on that stack and "
                 "block its deletion. Pass the bucket's name as a string (and the key with "
-                "kms.Key.from_key_arn), or create the bucket in the account stack"
+                "kms.Key.from_key_arn), or create the bucket in the account stack",
             )
 
 
