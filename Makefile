@@ -82,9 +82,10 @@ deploy-local: install-dev
 bench: install
 	$(BIN)/python bench/run.py $(ARGS)
 
-# Drops each action and resource type from each statement in turn and runs the
-# workflow matrix on the result: every drop must fail it, or be listed in the
-# catalogue with its reason (scripts/mutate.py).
+# A control run, then each mutation in turn (drops of actions and resource types,
+# condition and ARN changes, the construct's wiring), judged by the workflow and
+# attack matrices: each must fail a row or be exempt with its source
+# (scripts/mutate.py). make test runs the same (tests/test_mutate.py).
 mutate: install-dev
 	$(BIN)/python scripts/mutate.py $(ARGS)
 

@@ -169,12 +169,45 @@ def _row(
     )
 
 
+#: The calls that act on an instance that already exists.
+INSTANCE_CONTROLS = frozenset(
+    {
+        "ec2:CreateTags",
+        "ec2:ModifyInstanceAttribute",
+        "ec2:MonitorInstances",
+        "ec2:StartInstances",
+        "ec2:StopInstances",
+        "ec2:TerminateInstances",
+    }
+)
+
+
 def _twins(
     option_set: OptionSet, target: Target, call: Call, touch: Touch | None
-) -> Iterator[tuple[str, Call, Target]]:
-    """Changed copies of one request in ``target`` that the policy must deny."""
+) -> Iterator[tuple[str, Call, Target] | tuple[str, Call, Target, Touch]]:
+    """Changed copies of one request in ``target`` (and of its touch) that the policy must deny."""
     options = option_set.options
     least = options.profile is PolicyProfile.LEAST_PRIVILEGE
+    if (
+        least
+        and touch is not None
+        and touch.resource_type is ResourceType.INSTANCE
+        and call.action in INSTANCE_CONTROLS
+        and call.create_action is None
+    ):
+        # An instance someone gave a role: controlling it could run code as the role.
+        with_role = dataclasses.replace(touch, with_instance_profile=True)
+        yield "an instance with a role", call, target, with_role
+    if (
+        least
+        and call.tag_key is not None
+        and target.instance_tag is None
+        and touch is not None
+        and touch.resource_type is ResourceType.IMAGE
+    ):
+        # An AMI may get its Name tag only. ForAllValues holds for a request that
+        # names no tag keys (IAM user guide, condition operators for multivalued keys).
+        yield "no tag keys in the request", dataclasses.replace(call, tag_key=None), target
     resource_type = touch.resource_type if touch else ResourceType.ANY
     arn = target.arn(resource_type)
     if least and target.account in arn and resource_type is not ResourceType.KMS_KEY:
@@ -190,6 +223,15 @@ def _twins(
         yield "another bucket", call, dataclasses.replace(target, bucket=OTHER_BUCKET)
     if resource_type is ResourceType.KMS_KEY:
         yield "another key", call, dataclasses.replace(target, kms_key_arn=OTHER_KEY)
+        # A key id names a key within one account and Region (KMS developer
+        # guide, key identifiers): the same id elsewhere is another key.
+        _, _, service, region, account, key_id = target.kms_key_arn.split(":", 5)
+        for label, changed in (
+            ("the key id in another account", f"{region}:{OTHER_ACCOUNT}"),
+            ("the key id in another Region", f"{OTHER_REGION}:{account}"),
+        ):
+            other = f"arn:{target.partition}:{service}:{changed}:{key_id}"
+            yield label, call, dataclasses.replace(target, kms_key_arn=other)
     if call.via_service:
         yield "the key used directly", dataclasses.replace(call, via_service=None), target
     if call.grant_for_aws_resource:
@@ -219,10 +261,20 @@ def rows_for(option_set: OptionSet, workflow: Workflow) -> tuple[Availability, l
                 rows.append(_row(option_set, workflow, step, call, touch, target, True))
                 if status is not Availability.SERVED:
                     continue
-                for label, twin_call, twin_target in _twins(option_set, target, call, touch):
+                for label, twin_call, twin_target, *twin_touch in _twins(
+                    option_set, target, call, touch
+                ):
+                    changed = twin_touch[0] if twin_touch else touch
                     rows.append(
                         _row(
-                            option_set, workflow, step, twin_call, touch, twin_target, False, label
+                            option_set,
+                            workflow,
+                            step,
+                            twin_call,
+                            changed,
+                            twin_target,
+                            False,
+                            label,
                         )
                     )
     return status, rows
@@ -245,7 +297,14 @@ class Policies:
     role: Any
 
 
-def render(option_set: OptionSet, statements: Statements = catalogue_statements) -> Policies:
+#: Changes a rendered document ("identity" or "vmimport") before it is judged (make mutate).
+DocumentChange = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+def documents(
+    option_set: OptionSet, statements: Statements = catalogue_statements
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The identity's and the vmimport role's policy documents for ``option_set``."""
     identity, role = statements(option_set)
     arns = PolicyTargets.for_buckets(
         [option_set.target.bucket],
@@ -253,12 +312,23 @@ def render(option_set: OptionSet, statements: Statements = catalogue_statements)
         kms_key_arns=[option_set.target.kms_key_arn] if option_set.kms else [],
         regions=option_set.options.allowed_regions,
     )
-    return Policies(
-        as_policy(policy_document(render_statements(identity, arns, option_set.options))),
-        as_policy(
-            policy_document(render_statements(role, arns, for_vm_import_role=True)), "vmimport"
-        ),
+    # The vmimport role serves every Region: its ARNs name none (vm_import.py).
+    role_arns = dataclasses.replace(arns, regions=())
+    return (
+        policy_document(render_statements(identity, arns, option_set.options)),
+        policy_document(render_statements(role, role_arns, for_vm_import_role=True)),
     )
+
+
+def render(
+    option_set: OptionSet,
+    statements: Statements = catalogue_statements,
+    change: DocumentChange | None = None,
+) -> Policies:
+    identity, role = documents(option_set, statements)
+    if change is not None:
+        identity, role = change("identity", identity), change("vmimport", role)
+    return Policies(as_policy(identity), as_policy(role, "vmimport"))
 
 
 def evaluate(row: Row, policies: Policies) -> bool:
