@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # only in annotations: importing it costs synth time
 
 from . import nag, tokens
 from .bucket_names import bucket_name_error
-from .errors import RestorePermissionsError
+from .errors import RestorePermissionsError, check_bool, check_policy_quota, construct_path
 from .identity import (
     AccessKeySlot,
     RestoreIdentity,
@@ -182,7 +182,7 @@ class RestorePermissions(Construct):
         legacy_bucket_name: bool = False,
         max_managed_policies: int = DEFAULT_MAX_MANAGED_POLICIES,
     ) -> None:
-        path = f"{scope.node.path}/{construct_id}" if scope.node.path else construct_id
+        path = construct_path(scope, construct_id)
         identity = identity if identity is not None else RestoreIdentity.user()
         profile = profile if profile is not None else PolicyProfile.least_privilege()
         all_buckets = _with_path(
@@ -620,12 +620,8 @@ def _check_props(
     max_managed_policies: int,
 ) -> list[s3.IBucket | str]:
     """Every value check, before any child is created; returns the buckets."""
-    for name, flag in (
-        ("legacy_bucket_name", legacy_bucket_name),
-        ("create_outputs", create_outputs),
-    ):
-        if not isinstance(flag, bool):
-            raise ValueError(f"{name}={flag!r} is invalid: pass True or False (a bool)")
+    check_bool(legacy_bucket_name, "legacy_bucket_name")
+    check_bool(create_outputs, "create_outputs")
     _check_encryption_key(encryption_key, "encryption_key")
     all_buckets = _check_buckets(bucket, buckets, legacy=legacy_bucket_name)
     _check_max_managed_policies(max_managed_policies)
@@ -699,9 +695,10 @@ def _check_identity(scope: Construct, identity: UserIdentity | RoleIdentity) -> 
             )
     elif isinstance(identity, UserIdentity):
         slots, serial = identity.access_keys, identity.access_key_serial
-        if not all(isinstance(slot, AccessKeySlot) for slot in slots):
+        if not isinstance(slots, tuple) or not all(isinstance(s, AccessKeySlot) for s in slots):
+            shown = list(slots) if isinstance(slots, tuple) else slots
             raise ValueError(
-                f"access_keys={list(slots)!r} is invalid: pass a list of AccessKeySlot, for "
+                f"access_keys={shown!r} is invalid: pass a list of AccessKeySlot, for "
                 "example [AccessKeySlot.A, AccessKeySlot.B], or [] for none"
             )
         if serial is not None:
@@ -756,15 +753,7 @@ def _check_vm_import(vm_import: VmImportMode | VmImportAccountRole) -> None:
 
 
 def _check_max_managed_policies(value: int) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or not 1 <= value <= MAX_MANAGED_POLICIES
-    ):
-        raise ValueError(
-            f"max_managed_policies={value!r} is invalid: IAM allows 1 to {MAX_MANAGED_POLICIES} "
-            f"managed policies per user, group or role ({DEFAULT_MAX_MANAGED_POLICIES} by default)"
-        )
+    check_policy_quota(value)
 
 
 def _check_buckets(
@@ -773,6 +762,10 @@ def _check_buckets(
     if isinstance(buckets, (str, bytes)):
         raise ValueError(
             f"buckets={buckets!r} is invalid: pass a list of buckets, for example [{buckets!r}]"
+        )
+    if buckets is not None and not isinstance(buckets, (list, tuple)):
+        raise ValueError(
+            f"buckets={buckets!r} is invalid: pass a list of buckets (s3.IBucket or names)"
         )
     listed = list(buckets or [])
     if bucket is None and not listed:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class RestorePermissionsError(ValueError):
     """A prop value that RestorePermissions refuses.
@@ -17,3 +19,23 @@ class RestorePermissionsError(ValueError):
         self.path = path
         #: The message without the path.
         self.reason = message
+
+
+def construct_path(scope: Any, construct_id: str) -> str:
+    """The path a construct will have, before it is created (for errors raised before)."""
+    return f"{scope.node.path}/{construct_id}" if scope.node.path else construct_id
+
+
+def check_bool(value: object, argument: str) -> None:
+    """ValueError unless ``value`` is a bool: a string "false" is truthy and would say yes."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{argument}={value!r} is invalid: pass True or False (a bool)")
+
+
+def check_policy_quota(value: object, argument: str = "max_managed_policies") -> None:
+    """ValueError unless ``value`` is an int from 1 to 20, IAM's managed policies per principal."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 20:
+        raise ValueError(
+            f"{argument}={value!r} is invalid: IAM allows 1 to 20 managed policies per user, "
+            "group or role (10 by default)"
+        )

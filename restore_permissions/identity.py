@@ -64,6 +64,11 @@ class SecretEncryption:
     @staticmethod
     def customer_key(key: kms.IKey) -> SecretEncryption:
         """A customer-managed key of your own."""
+        if not hasattr(key, "key_arn"):  # IKey is a Protocol without runtime checks
+            raise ValueError(
+                f"key={key!r} is invalid: pass a kms.IKey, for example "
+                "kms.Key.from_key_arn(self, 'SecretKey', 'arn:aws:kms:...')"
+            )
         return SecretEncryption(_SecretKeyKind.CUSTOMER_KEY, key)
 
     @property
@@ -122,9 +127,14 @@ class RestoreIdentity:
         """
         return UserIdentity(
             name=name,
-            access_keys=tuple(access_keys),
+            # Anything else is kept as given, for RestorePermissions to refuse with its path.
+            access_keys=tuple(access_keys)
+            if isinstance(access_keys, (list, tuple))
+            else access_keys,  # type: ignore[arg-type]
             access_key_serial=access_key_serial,
-            secret_encryption=secret_encryption or SecretEncryption.stack_key(),
+            secret_encryption=SecretEncryption.stack_key()
+            if secret_encryption is None
+            else secret_encryption,
         )
 
     @staticmethod

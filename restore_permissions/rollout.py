@@ -12,6 +12,7 @@ from aws_cdk import IStableStringProducer, Lazy, Stack, Stage
 from aws_cdk import aws_cloudformation as cloudformation
 from constructs import Construct, IValidation
 
+from .errors import RestorePermissionsError, construct_path
 from .policy import REGION_NAME
 
 #: CloudFormation's limit for a template passed in the request (TemplateBody).
@@ -63,26 +64,17 @@ class OrganizationRollout(Construct):
         stack_set_name: str | None = None,
         call_as: str = "SELF",
     ) -> None:
-        if isinstance(organizational_unit_ids, str) or not organizational_unit_ids:
-            raise ValueError(
-                f"organizational_unit_ids={organizational_unit_ids!r} is invalid: pass a list "
-                "of OU ids (ou-...) or the root id (r-...)"
+        try:
+            _check_props(
+                scope,
+                member=member,
+                organizational_unit_ids=organizational_unit_ids,
+                region=region,
+                stack_set_name=stack_set_name,
+                call_as=call_as,
             )
-        for ou in organizational_unit_ids:
-            problem = ou_id_problem(ou)
-            if problem is not None:
-                raise ValueError(f"organizational_unit_ids contains {ou!r}, which {problem}")
-        if not REGION_NAME.fullmatch(region):
-            raise ValueError(
-                f"region={region!r} is invalid: pass one AWS Region name, for example 'us-east-1'"
-            )
-        if call_as not in ("SELF", "DELEGATED_ADMIN"):
-            raise ValueError(f"call_as={call_as!r} is invalid: use 'SELF' or 'DELEGATED_ADMIN'")
-        if Stage.of(member) is Stage.of(scope):
-            raise ValueError(
-                f"member={member.node.path!r} is invalid: put the member stack in its own "
-                "cdk.Stage, so that it is synthesized on its own"
-            )
+        except ValueError as error:
+            raise RestorePermissionsError(construct_path(scope, construct_id), str(error)) from None
         super().__init__(scope, construct_id)
         self.member = member
         self.stack_set = cloudformation.CfnStackSet(
@@ -128,6 +120,51 @@ class OrganizationRollout(Construct):
     @property
     def template_body(self) -> str:
         return _body(self.template)
+
+
+#: A StackSet name (CloudFormation API reference, CreateStackSet).
+_STACK_SET_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,127}")
+
+
+def _check_props(
+    scope: Construct,
+    *,
+    member: Stack,
+    organizational_unit_ids: Sequence[str],
+    region: str,
+    stack_set_name: str | None,
+    call_as: str,
+) -> None:
+    """ValueError naming the first argument of OrganizationRollout that is wrong."""
+    if not isinstance(member, Stack):
+        raise ValueError(f"member={member!r} is invalid: pass the cdk.Stack to roll out")
+    if not isinstance(organizational_unit_ids, (list, tuple)) or not organizational_unit_ids:
+        raise ValueError(
+            f"organizational_unit_ids={organizational_unit_ids!r} is invalid: pass a list "
+            "of OU ids (ou-...) or the root id (r-...)"
+        )
+    for ou in organizational_unit_ids:
+        problem = ou_id_problem(ou) if isinstance(ou, str) else "is not a str"
+        if problem is not None:
+            raise ValueError(f"organizational_unit_ids contains {ou!r}, which {problem}")
+    if not isinstance(region, str) or not REGION_NAME.fullmatch(region):
+        raise ValueError(
+            f"region={region!r} is invalid: pass one AWS Region name, for example 'us-east-1'"
+        )
+    if stack_set_name is not None and (
+        not isinstance(stack_set_name, str) or not _STACK_SET_NAME.fullmatch(stack_set_name)
+    ):
+        raise ValueError(
+            f"stack_set_name={stack_set_name!r} is invalid: a StackSet name is 1 to 128 "
+            "letters, digits and hyphens, starting with a letter"
+        )
+    if not isinstance(call_as, str) or call_as not in ("SELF", "DELEGATED_ADMIN"):
+        raise ValueError(f"call_as={call_as!r} is invalid: use 'SELF' or 'DELEGATED_ADMIN'")
+    if Stage.of(member) is Stage.of(scope):
+        raise ValueError(
+            f"member={member.node.path!r} is invalid: put the member stack in its own "
+            "cdk.Stage, so that it is synthesized on its own"
+        )
 
 
 @jsii.implements(IStableStringProducer)

@@ -10,6 +10,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct, IValidation
 
 from . import tokens
+from .errors import RestorePermissionsError, check_bool, check_policy_quota, construct_path
 from .policy import (
     VM_IMPORT_ROLE_NAME,
     VM_IMPORT_SERVICE_PRINCIPAL,
@@ -101,9 +102,18 @@ class VmImportServiceRole(Construct):
         mode: VmImportMode,
         max_managed_policies: int = DEFAULT_ROLE_POLICY_QUOTA,
     ) -> None:
+        path = construct_path(scope, construct_id)
+        if not isinstance(mode, VmImportMode) or mode is VmImportMode.NONE:
+            raise RestorePermissionsError(
+                path,
+                f"mode={mode!r} is invalid: use VmImportMode.CREATE or VmImportMode.USE_EXISTING "
+                "(VmImportMode.NONE creates no role)",
+            )
+        try:
+            check_policy_quota(max_managed_policies)
+        except ValueError as error:
+            raise RestorePermissionsError(path, str(error)) from None
         super().__init__(scope, construct_id)
-        if mode is VmImportMode.NONE:
-            raise ValueError("VmImportServiceRole is not created for VmImportMode.NONE")
         self.mode = mode
         stack = Stack.of(self)
         if mode is VmImportMode.CREATE:
@@ -214,6 +224,11 @@ class VmImportAccountRole(VmImportServiceRole):
         max_managed_policies: int = DEFAULT_ROLE_POLICY_QUOTA,
         role_exists: bool = False,
     ) -> None:
+        try:
+            check_bool(role_exists, "role_exists")
+            check_policy_quota(max_managed_policies)
+        except ValueError as error:
+            raise RestorePermissionsError(construct_path(scope, construct_id), str(error)) from None
         if not role_exists:
             _refuse_second_creator(root_stack(scope), f"{scope.node.path}/{construct_id}")
         super().__init__(

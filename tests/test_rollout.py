@@ -13,7 +13,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
 import app as example_app
-from restore_permissions import RestorePermissions
+from restore_permissions import RestorePermissions, RestorePermissionsError
 from restore_permissions.rollout import OrganizationRollout
 
 from .conftest import CDK_JSON_CONTEXT, new_app
@@ -158,7 +158,7 @@ def test_member_must_be_synthesizable_on_its_own() -> None:
     app = new_app()
     member = cdk.Stack(app, "Member")
     RestorePermissions(member, "Restore", bucket="my-backups")
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(RestorePermissionsError) as error:
         OrganizationRollout(
             cdk.Stack(app, "Rollout"),
             "Rollout",
@@ -167,7 +167,7 @@ def test_member_must_be_synthesizable_on_its_own() -> None:
             region="us-east-1",
         )
     assert str(error.value) == (
-        "member='Member' is invalid: put the member stack in its own cdk.Stage, so that it is synthesized on its own"
+        "Rollout/Rollout: member='Member' is invalid: put the member stack in its own cdk.Stage, so that it is synthesized on its own"
     )
 
 

@@ -89,6 +89,10 @@ def _regions(allowed_regions: Sequence[str] | None) -> tuple[str, ...]:
             f"allowed_regions={allowed_regions!r} is invalid: pass a list of Region names, "
             f"for example [{allowed_regions!r}]"
         )
+    if allowed_regions is not None and not isinstance(allowed_regions, (list, tuple)):
+        raise ValueError(
+            f"allowed_regions={allowed_regions!r} is invalid: pass a list of Region names"
+        )
     if allowed_regions is not None and not allowed_regions:
         raise ValueError(
             "allowed_regions=[] is invalid: it would deny every EC2 call; leave it out to allow any Region"
@@ -100,7 +104,12 @@ def _deploy_time(
     allowed_regions: Sequence[str] | None, instance_tag: tuple[str, str] | None
 ) -> frozenset[str]:
     """The values that are CDK tokens: CloudFormation, not synth, checks them."""
-    values = [*(allowed_regions or ()), *(instance_tag or ())]
+    values = [
+        value
+        for given in (allowed_regions, instance_tag)
+        if isinstance(given, (list, tuple))  # other types are refused by PolicyOptions
+        for value in given
+    ]
     return frozenset(v for v in values if isinstance(v, str) and _TOKEN_MARKER in v)
 
 
