@@ -201,9 +201,14 @@ def example_policies(examples: Mapping[str, Synthesized]) -> Iterator[tuple[str,
 def findings(examples: dict[str, Synthesized]) -> dict[Finding, list[str]]:
     """Every finding, with the policies it occurs in."""
     where: dict[Finding, list[str]] = defaultdict(list)
+    # Most example policies equal a catalogue render: each document is analyzed once.
+    analyzed: dict[str, set[Finding]] = {}
     for name, document in [*catalogue_policies(), *example_policies(examples)]:
         assert not _unresolved(document), f"{name} has unresolved CloudFormation: {document}"
-        for finding in analyze(document):
+        key = json.dumps(document, sort_keys=True)
+        if key not in analyzed:
+            analyzed[key] = analyze(document)
+        for finding in analyzed[key]:
             where[finding].append(name)
     return dict(where)
 
