@@ -7,12 +7,11 @@ finding must be listed once in tests/analyzer_findings.py with its reason, and
 every entry there must still occur, so the table stays exact.
 
 cloudsplaining runs twice: as ``scan-policy-file`` does by default, which
-judges only statements on ``Resource: "*"`` without a condition, and with
-``--flag-all-risky-actions``, which also judges the risky actions that an ARN
-or a condition scopes. The second run keeps only what the first does not
-report, and only its high-priority risks (privilege escalation, resource and
-credentials exposure, data exfiltration): its table entries name the scoping
-that contains each risk.
+judges only statements on ``Resource: "*"`` without a condition, and as with
+``--flag-all-risky-actions --high-priority-only``, which also judges the risky
+actions that an ARN or a condition scopes, leaving out "infrastructure
+modification" (every write action). The second run keeps only what the first
+does not report: its table entries name the scoping that contains each risk.
 """
 
 from __future__ import annotations
@@ -40,13 +39,8 @@ from .analyzer_findings import (
 from .conftest import PSEUDO, Synthesized
 from .workflow_matrix import OPTION_SETS, render
 
-#: cloudsplaining's risks that ``--flag-all-risky-actions`` re-judges on scoped statements.
-HIGH_PRIORITY_RISKS = (
-    "PrivilegeEscalation",
-    "ResourceExposure",
-    "DataExfiltration",
-    "CredentialsExposure",
-)
+#: What ``--high-priority-only`` leaves out of cloudsplaining's report.
+LOW_PRIORITY_RISKS = ("InfrastructureModification",)
 
 Document = Mapping[str, Any]
 
@@ -59,14 +53,22 @@ def _sid(statement: Mapping[str, Any], index: int) -> str:
     return str(statement.get("Sid") or f"Statement{index + 1}")
 
 
+def _patterns(statement: Mapping[str, Any], action: str) -> list[str]:
+    """The entries of the statement's Action that grant ``action``."""
+    return [
+        pattern
+        for pattern in _as_list(statement.get("Action", []))
+        if fnmatch.fnmatchcase(action.lower(), pattern.lower())
+    ]
+
+
 def _granting(document: Document, action: str, statements: list[int]) -> list[str]:
     """``"Sid: pattern"`` for each Action entry of ``statements`` that grants ``action``."""
-    found = []
-    for index in statements:
-        statement = document["Statement"][index]
-        for pattern in _as_list(statement.get("Action", [])):
-            if fnmatch.fnmatchcase(action.lower(), pattern.lower()):
-                found.append(f"{_sid(statement, index)}: {pattern}")
+    found = [
+        f"{_sid(document['Statement'][index], index)}: {pattern}"
+        for index in statements
+        for pattern in _patterns(document["Statement"][index], action)
+    ]
     return found or [f"?: {action}"]
 
 
@@ -94,7 +96,7 @@ def cloudsplaining_findings(document: Document, *, flag_all_risky: bool = False)
     statements = _allow_statements(document, unscoped_only=not flag_all_risky)
     found = set()
     for risk, result in results.items():
-        if risk == "ServicesAffected" or (flag_all_risky and risk not in HIGH_PRIORITY_RISKS):
+        if risk == "ServicesAffected" or (flag_all_risky and risk in LOW_PRIORITY_RISKS):
             continue
         for item in result["findings"]:
             if isinstance(item, dict):  # a privilege-escalation method
@@ -257,8 +259,7 @@ def test_a_resource_mismatch_is_served_by_another_statement() -> None:
                 others = [
                     statement
                     for other, statement in enumerate(document["Statement"])
-                    if other != index
-                    and _granting(document, missing["action"], [other])[0][0] != "?"
+                    if other != index and _patterns(statement, missing["action"])
                 ]
                 assert any(
                     fnmatch.fnmatchcase(resource, missing["required_format"])
