@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 CLOUDSPLAINING = "cloudsplaining"
-#: cloudsplaining with ``--flag-all-risky-actions --high-priority-only``: the risks that an ARN or a
-#: condition scopes, which its default scan does not judge.
+#: cloudsplaining with ``--flag-all-risky-actions --high-priority-only``: the
+#: risks that an ARN or a condition scopes, which its default scan does not judge.
 CLOUDSPLAINING_ALL_RISKY = "cloudsplaining --flag-all-risky-actions"
 PARLIAMENT = "parliament"
 ANALYZERS = (CLOUDSPLAINING, CLOUDSPLAINING_ALL_RISKY, PARLIAMENT)
