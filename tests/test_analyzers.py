@@ -36,7 +36,7 @@ from .analyzer_findings import (
     PARLIAMENT,
     Finding,
 )
-from .conftest import PSEUDO, Synthesized
+from .conftest import BUCKET, PSEUDO, Synthesized, synthesize_example
 from .workflow_matrix import OPTION_SETS, render
 
 #: What ``--high-priority-only`` leaves out of cloudsplaining's report.
@@ -174,7 +174,7 @@ def catalogue_policies() -> Iterator[tuple[str, Document]]:
 
 
 #: What the example app's template parameters resolve to.
-PARAMETERS = {"BucketName": "my-backups"}
+PARAMETERS = {"BucketName": BUCKET}
 
 
 def _unresolved(value: Any) -> bool:
@@ -199,13 +199,18 @@ def example_policies(examples: Mapping[str, Synthesized]) -> Iterator[tuple[str,
             yield f"example/{variant}/vmimport", synthesized.policy_document("vmimport", refs=refs)
 
 
+#: Example app variants that the shared ``examples`` fixture does not build.
+MORE_EXAMPLES = {"restore_only": {"bucket_name": BUCKET, "restore_only": "true"}}
+
+
 @pytest.fixture(scope="module")
 def findings(examples: dict[str, Synthesized]) -> dict[Finding, list[str]]:
     """Every finding, with the policies it occurs in."""
+    more = {name: synthesize_example(**options) for name, options in MORE_EXAMPLES.items()}
     where: dict[Finding, list[str]] = defaultdict(list)
     # Most example policies equal a catalogue render: each document is analyzed once.
     analyzed: dict[str, set[Finding]] = {}
-    for name, document in [*catalogue_policies(), *example_policies(examples)]:
+    for name, document in [*catalogue_policies(), *example_policies({**examples, **more})]:
         assert not _unresolved(document), f"{name} has unresolved CloudFormation: {document}"
         key = json.dumps(document, sort_keys=True)
         if key not in analyzed:
