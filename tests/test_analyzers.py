@@ -18,13 +18,18 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import warnings
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import parliament  # type: ignore[import-untyped]
 import pytest
 from cloudsplaining.command.scan_policy_file import scan_policy
+
+with warnings.catch_warnings():
+    # parliament 1.6.4 imports pkg_resources (setuptools is pinned below 82 for it).
+    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+    import parliament  # type: ignore[import-untyped]
 
 from restore_permissions.policy import PolicyTargets, vm_import_role_policy
 
