@@ -14,6 +14,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 import app as example_app
 from restore_permissions import RestorePermissions, RestorePermissionsError
+from restore_permissions.app_context import DEFAULT_STACK_NAME, STACKSET_STACK_NAME
 from restore_permissions.rollout import OrganizationRollout
 
 from .conftest import CDK_JSON_CONTEXT, new_app
@@ -31,10 +32,10 @@ def rollout() -> tuple[cdk.App, dict[str, Any], dict[str, Any]]:
     """The app, the StackSet stack's template, and the member template it embeds."""
     app = example_app.build_app({**CDK_JSON_CONTEXT, **ROLLOUT})
     assembly = app.synth()
-    stackset = assembly.get_stack_by_name(example_app.STACKSET_STACK_NAME).template
+    stackset = assembly.get_stack_by_name(STACKSET_STACK_NAME).template
     member_stage = app.node.find_child("Member")
     assert isinstance(member_stage, cdk.Stage)
-    member_stack = member_stage.node.find_child(example_app.DEFAULT_STACK_NAME)
+    member_stack = member_stage.node.find_child(DEFAULT_STACK_NAME)
     assert isinstance(member_stack, cdk.Stack)
     member = member_stage.synth().get_stack_by_name(member_stack.stack_name).template
     return app, stackset, member
@@ -121,7 +122,7 @@ def test_rollout_snapshots(
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"target_ous": ""}, "-c target_ous is required with -c rollout=stackset: ou-...,ou-..."),
+        ({"target_ous": "ou-ab12-11111111,"}, "-c target_ous='ou-ab12-11111111,' is invalid: it has an empty item"),
         (
             {"regions": "us-east-1,eu-west-1"},
             "-c regions='us-east-1,eu-west-1' is invalid: name exactly one Region. IAM is global, so a "
