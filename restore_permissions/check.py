@@ -107,7 +107,13 @@ def add_check_parser(
         help="the role VM Import/Export uses (default: the stack's output, or role/vmimport "
         "in the identity's account)",
     )
-    add_target(check, bucket_required=False)
+    add_target(
+        check,
+        bucket_required=False,
+        account_help="the account the calls are simulated in (default: the account of "
+        "--principal-arn or of the stack's restore identity; with --policy-file, the "
+        "caller's, from STS GetCallerIdentity)",
+    )
     check.add_argument(
         "--region",
         type=region,
@@ -250,9 +256,15 @@ def _plan(args: argparse.Namespace) -> Plan:
         else:
             skipped.append((candidate, _skip_reason(candidate, status)))
     region = args.region or _configured_region() or DEFAULT_REGION
-    documents = [_read_policy(path, "--policy-file") for path in args.policy_file or ()]
+    documents = [
+        document
+        for path in args.policy_file or ()
+        for document in _read_policy(path, "--policy-file")
+    ]
     role_documents = [
-        _read_policy(path, "--vmimport-policy-file") for path in args.vmimport_policy_file or ()
+        document
+        for path in args.vmimport_policy_file or ()
+        for document in _read_policy(path, "--vmimport-policy-file")
     ]
     return Plan(
         target=Target(
@@ -296,7 +308,9 @@ def _skip_reason(flow: Workflow, status: Availability) -> str:
     )
 
 
-def _read_policy(path: str, flag: str) -> str:
+def _read_policy(path: str, flag: str) -> list[str]:
+    """The policy documents in ``path``: a policy document, or what ``policy`` and
+    ``vmimport-role`` print (``{"PolicyDocuments": [...]}``, ``{"PolicyDocument": ...}``)."""
     try:
         text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()  # noqa: SIM115
     except OSError as error:
@@ -307,9 +321,18 @@ def _read_policy(path: str, flag: str) -> str:
         raise CheckError(
             f"argument {flag}: {path!r} is not JSON: {error.msg} (line {error.lineno})"
         ) from None
-    if not isinstance(document, dict) or "Statement" not in document:
-        raise CheckError(f"argument {flag}: {path!r} is not an IAM policy document (no Statement)")
-    return json.dumps(document)
+    if isinstance(document, dict) and "Statement" not in document:
+        if isinstance(document.get("PolicyDocument"), dict):
+            document = [document["PolicyDocument"]]
+        elif isinstance(document.get("PolicyDocuments"), list):
+            document = document["PolicyDocuments"]
+    documents = document if isinstance(document, list) and document else [document]
+    if not all(isinstance(d, dict) and "Statement" in d for d in documents):
+        raise CheckError(
+            f"argument {flag}: {path!r} is not an IAM policy document (no Statement), nor the "
+            'output of policy or vmimport-role ({"PolicyDocuments": [...]})'
+        )
+    return [json.dumps(d) for d in documents]
 
 
 def _configured_region() -> str | None:

@@ -8,8 +8,9 @@
     restore-permissions diff OLD NEW | --stack RestorePermissions [--deployed] [NEW]
 
 This module imports only the pure-Python catalogue: it never loads aws-cdk-lib
-or starts jsii, so it answers at once. Bad arguments print one line to stderr
-that names the flag, and exit with code 2.
+or starts jsii. Bad arguments print one line to stderr that names the flag, and
+exit with code 2. A reader that stops early (``| head``) ends the output
+quietly, with exit code 141, as a command killed by SIGPIPE would.
 
 JSON output has one shape per command and flags, whatever its size: ``policy``
 prints one policy document, and ``--split`` prints ``{"PolicyDocuments": [...]}``
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
+import os
 import re
 import shutil
 import sys
@@ -30,7 +32,9 @@ from typing import Any, NoReturn
 
 from .bucket_names import bucket_name_error
 from .policy import (
+    DEFAULT_MAX_MANAGED_POLICIES,
     MANAGED_POLICY_LIMIT,
+    MAX_MANAGED_POLICIES,
     PolicyOptions,
     PolicyProfile,
     PolicyTargets,
@@ -77,10 +81,27 @@ def _account(value: str) -> str:
 
 
 def _region(value: str) -> str:
+    """One Region (check simulates in one)."""
+    if "," in value:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} names several Regions; check simulates the calls in one Region: "
+            "run it once per Region"
+        )
     problem = region_problem(value)
     if problem is not None:
         raise argparse.ArgumentTypeError(f"{value!r} {problem}")
     return value
+
+
+def _regions(value: str) -> list[str]:
+    """One Region, or several separated by commas (as the example app's -c allowed_regions)."""
+    regions = [region.strip() for region in value.split(",")]
+    for region in regions:
+        problem = region_problem(region)
+        if problem is not None:
+            several = f" (in {value!r})" if len(regions) > 1 else ""
+            raise argparse.ArgumentTypeError(f"{region!r}{several} {problem}")
+    return regions
 
 
 def _tag(value: str) -> tuple[str, str]:
@@ -100,7 +121,12 @@ def _kms_key(value: str) -> str:
     return value
 
 
-def _add_target(sub: argparse.ArgumentParser, *, bucket_required: bool) -> None:
+def _add_target(
+    sub: argparse.ArgumentParser,
+    *,
+    bucket_required: bool,
+    account_help: str = f"account id for scoped ARNs (default: the policy variable {ACCOUNT_VARIABLE})",
+) -> None:
     """The flags that say which bucket, key and account the ARNs name."""
     sub.add_argument(
         "--bucket",
@@ -116,7 +142,7 @@ def _add_target(sub: argparse.ArgumentParser, *, bucket_required: bool) -> None:
     sub.add_argument(
         "--account",
         type=_account,
-        help=f"account id for scoped ARNs (default: the policy variable {ACCOUNT_VARIABLE})",
+        help=account_help,
     )
     sub.add_argument("--partition", choices=PARTITIONS, default="aws", help="default: aws")
     sub.add_argument(
@@ -137,11 +163,12 @@ def _add_options(sub: argparse.ArgumentParser) -> None:
     )
     sub.add_argument(
         "--region",
-        action="append",
+        action="extend",
         default=[],
-        type=_region,
+        type=_regions,
         metavar="REGION",
-        help="allow EC2 calls in this Region only (repeat for several)",
+        help="allow EC2 calls in this Region only (several: repeat the flag, or separate "
+        "them with commas)",
     )
     sub.add_argument(
         "--instance-tag",
@@ -178,6 +205,24 @@ def _add_split(sub: argparse.ArgumentParser) -> None:
         help='print {"PolicyDocuments": [...]}, one document per managed policy, whatever '
         "the size (default: one policy document, or an error when it does not fit one policy)",
     )
+    sub.add_argument(
+        "--max-managed-policies",
+        type=_max_policies,
+        default=DEFAULT_MAX_MANAGED_POLICIES,
+        metavar="N",
+        help=f"with --split: refuse to print more documents than this, as the construct's "
+        f"max_managed_policies does (default: IAM's quota, {DEFAULT_MAX_MANAGED_POLICIES}; "
+        f"at most {MAX_MANAGED_POLICIES}, after raising the quota)",
+    )
+
+
+def _max_policies(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_MANAGED_POLICIES:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is invalid: IAM allows 1 to {MAX_MANAGED_POLICIES} managed policies per "
+            f"user, group or role ({DEFAULT_MAX_MANAGED_POLICIES} by default)"
+        )
+    return int(value)
 
 
 def _parser() -> _Parser:
@@ -283,6 +328,24 @@ def _arns(args: argparse.Namespace, regions: Sequence[str] = ()) -> PolicyTarget
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The entry point. A reader that closes the pipe early ends the output quietly
+    (exit code 141, as SIGPIPE would give), with or without PYTHONUNBUFFERED."""
+    try:
+        try:
+            code = _main(argv)
+        finally:
+            # A buffered write fails here, not at interpreter exit; argparse's
+            # exits (--help) pass here too.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would flush stdout again at exit and report the broken pipe:
+        # point it at /dev/null instead.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "diff":
@@ -305,7 +368,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "policy":
         assert options is not None
         document = identity_policy(options, _arns(args, options.allowed_regions))
-        _print_json(_split(document, parser) if args.split else _whole(document, parser))
+        _print_json(
+            _split(document, parser, args.max_managed_policies)
+            if args.split
+            else _whole(document, parser)
+        )
     elif args.command == "vmimport-role":
         if args.account is None and not args.existing:
             parser.error(
@@ -322,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         document = vm_import_role_policy(arns, existing_role=args.existing)
         if args.split:
-            result.update(_split(document, parser))
+            result.update(_split(document, parser, args.max_managed_policies))
         else:
             result["PolicyDocument"] = _whole(document, parser)
         _print_json(result)
@@ -365,24 +432,24 @@ def _whole(document: dict[str, Any], parser: _Parser) -> dict[str, Any]:
     return document
 
 
-def _split(document: dict[str, Any], parser: _Parser) -> dict[str, list[dict[str, Any]]]:
+def _split(
+    document: dict[str, Any], parser: _Parser, max_policies: int
+) -> dict[str, list[dict[str, Any]]]:
     """``{"PolicyDocuments": [...]}``: documents that each fit one managed policy."""
     if iam_size(document) <= MANAGED_POLICY_LIMIT:
         return {"PolicyDocuments": [document]}
     documents = [
         policy_document(statements) for statements in plan_documents(document["Statement"])
     ]
-    if len(documents) > MAX_POLICIES_PER_IDENTITY:
+    if len(documents) > max_policies:
         parser.error(
-            f"{len(documents)} managed policies would be needed; IAM allows "
-            f"{MAX_POLICIES_PER_IDENTITY} per user, group or role at most: split the buckets "
-            "over several identities (one per customer)"
+            f"{len(documents)} managed policies would be needed, more than "
+            f"--max-managed-policies {max_policies} (IAM's quota per user, group or role: "
+            f"{DEFAULT_MAX_MANAGED_POLICIES} by default, {MAX_MANAGED_POLICIES} at most). Spread "
+            "the buckets over several identities (one per customer), or raise the IAM quota "
+            "'Managed policies per user, group or role' and pass --max-managed-policies"
         )
     return {"PolicyDocuments": documents}
-
-
-#: IAM's highest quota of managed policies per user, group or role.
-MAX_POLICIES_PER_IDENTITY = 20
 
 
 def _region_partition(region: str) -> str:

@@ -39,6 +39,8 @@ from .identity import (
 )
 from .nag_reasons import SECRET_AWS_MANAGED_KEY_REASON, SECRET_ROTATION_REASON
 from .policy import (
+    DEFAULT_MAX_MANAGED_POLICIES,
+    MAX_MANAGED_POLICIES,
     VM_IMPORT_ROLE_NAME,
     PolicyOptions,
     PolicyProfile,
@@ -56,12 +58,6 @@ from .vm_import import VmImportAccountRole, VmImportMode, VmImportServiceRole, r
 _PRINCIPAL_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 # sts:ExternalId (STS AssumeRole API reference).
 _EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
-
-
-#: IAM's default quota of managed policies per user, group or role.
-DEFAULT_MAX_MANAGED_POLICIES = 10
-#: IAM's highest quota of managed policies per user, group or role.
-MAX_MANAGED_POLICIES = 20
 
 
 @dataclass(frozen=True)

@@ -387,7 +387,7 @@ CLI: list[tuple[list[str], str]] = [
             "--split",
             *(a for i in range(1500) for a in ("--bucket", f"customer-{i:04d}-backups-{'x' * 20}")),
         ],
-        "managed policies would be needed; IAM allows 20 per user, group or role at most",
+        "managed policies would be needed, more than --max-managed-policies 10",
     ),
     (
         ["policy", *(a for i in range(200) for a in ("--bucket", f"customer-{i:03d}-backups"))],

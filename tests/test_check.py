@@ -774,13 +774,22 @@ def test_without_boto3_check_says_how_to_install_it_and_the_rest_works() -> None
     )
 
 
+@pytest.mark.parametrize("shape", ["document", "policy --split", "vmimport-role"])
 def test_policy_files_for_both_callers_check_every_call(
-    session: StubbedSession, tmp_path: pathlib.Path
+    shape: str, session: StubbedSession, tmp_path: pathlib.Path
 ) -> None:
+    """A file holds a policy document, or what the CLI prints: `policy --split` prints
+    {"PolicyDocuments": [...]}, `vmimport-role` {"PolicyDocument": ...}."""
     identity, role = rendered(PolicyOptions())
     identity_file, role_file = tmp_path / "identity.json", tmp_path / "vmimport.json"
-    identity_file.write_text(json.dumps(identity))
-    role_file.write_text(json.dumps(role))
+    identity_file.write_text(
+        json.dumps({"PolicyDocuments": [identity]} if shape == "policy --split" else identity)
+    )
+    role_file.write_text(
+        json.dumps(
+            {"RoleName": "vmimport", "PolicyDocument": role} if shape == "vmimport-role" else role
+        )
+    )
     oracle = Oracle([identity], [role])
     workflows = served(PolicyOptions())
     queue(session, oracle, workflows, TARGET, custom=True, role=True)
@@ -803,6 +812,18 @@ def test_policy_files_for_both_callers_check_every_call(
     # Wrapped lines never split a workflow's or a flag's name at its hyphens.
     assert "--workflow mbs-agent-credentials" in " ".join(out.split())
     assert not [line for line in out.splitlines() if line.endswith("-")]
+
+
+def test_a_policy_file_without_statements_is_refused(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "empty.json"
+    path.write_text(json.dumps({"PolicyDocuments": []}))
+    code, out, err = run("--policy-file", str(path), "--bucket", BUCKET, "--account", ACCOUNT)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"restore-permissions: error: argument --policy-file: {str(path)!r} is not an IAM "
+        "policy document (no Statement), nor the output of policy or vmimport-role "
+        '({"PolicyDocuments": [...]})\n'
+    )
 
 
 def test_without_credentials(monkeypatch: pytest.MonkeyPatch) -> None:

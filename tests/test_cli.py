@@ -204,7 +204,19 @@ def test_explain_formats() -> None:
         for r in guarded
         if r["action"] == "ec2:RunInstances" and r["statement"] == "Ec2CreateTagged"
     ]
-    assert run["condition"] == "StringEquals aws:RequestedRegion, StringEquals aws:RequestTag/k"
+    assert run["condition"] == (
+        "StringEquals aws:RequestedRegion = eu-west-1; StringEquals aws:RequestTag/k = v"
+    )
+    assert run["condition_block"] == {
+        "StringEquals": {"aws:RequestedRegion": ["eu-west-1"], "aws:RequestTag/k": "v"}
+    }
+    text = cli(
+        "explain", "--instance-tag", "k=v", "--region", "eu-west-1", "--region", "us-east-1"
+    ).stdout
+    assert (
+        "    if:     StringEquals aws:RequestedRegion = eu-west-1 or us-east-1; StringEquals"
+        in text
+    )
     assert run["resource_arns"][0] == "arn:PARTITION:ec2:REGION:ACCOUNT:instance/*"
 
 
@@ -266,6 +278,60 @@ def test_many_buckets_print_one_document_per_managed_policy_with_split() -> None
     assert sorted(granted) == sorted(f"arn:aws:s3:::{bucket}" for bucket in buckets)
     role = json.loads(cli("vmimport-role", "--split", "--account", ACCOUNT, *bucket_args).stdout)
     assert len(role["PolicyDocuments"]) > 1 and "PolicyDocument" not in role
+
+
+@pytest.mark.parametrize("command", ["policy", "vmimport-role"])
+def test_split_stops_at_the_managed_policy_quota_as_the_construct_does(command: str) -> None:
+    """700 buckets need 11 managed policies: past IAM's default quota of 10, where
+    RestorePermissions(max_managed_policies=10) refuses too."""
+    buckets = [a for i in range(700) for a in ("--bucket", f"customer-bucket-number-{i}")]
+    refused = cli(command, "--split", "--account", ACCOUNT, *buckets)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr.startswith("restore-permissions: error: ")
+    assert "managed policies would be needed, more than --max-managed-policies 10" in (
+        refused.stderr
+    )
+    raised = cli(command, "--split", "--max-managed-policies", "20", "--account", ACCOUNT, *buckets)
+    assert raised.returncode == 0, raised.stderr
+    assert 10 < len(json.loads(raised.stdout)["PolicyDocuments"]) <= 20
+    too_high = cli(command, "--split", "--max-managed-policies", "21", "--bucket", "b-1")
+    assert too_high.returncode == 2
+    assert "argument --max-managed-policies: '21' is invalid: IAM allows 1 to 20" in (
+        too_high.stderr
+    )
+
+
+def test_regions_may_be_given_with_commas() -> None:
+    """The example app's -c allowed_regions form, and the repeated flag, mean the same."""
+    commas = cli("policy", "--bucket", "b-1", "--region", "eu-west-1,us-east-1")
+    repeated = cli("policy", "--bucket", "b-1", "--region", "eu-west-1", "--region", "us-east-1")
+    assert commas.returncode == 0, commas.stderr
+    assert commas.stdout == repeated.stdout and "us-east-1" in commas.stdout
+    typo = cli("explain", "--region", "eu-west-1,us-est-1")
+    assert typo.returncode == 2
+    assert typo.stderr.startswith(
+        "restore-permissions: error: argument --region: 'us-est-1' (in 'eu-west-1,us-est-1') "
+        "is not a Region where EC2 runs"
+    )
+    check = cli("check", "--stack", "S", "--bucket", "b-1", "--region", "eu-west-1,us-east-1")
+    assert (check.returncode, check.stderr) == (
+        2,
+        "restore-permissions: error: argument --region: 'eu-west-1,us-east-1' names several "
+        "Regions; check simulates the calls in one Region: run it once per Region\n",
+    )
+
+
+def test_check_help_says_where_the_account_comes_from() -> None:
+    """check never uses ${aws:PrincipalAccount}: the account comes from the principal, the
+    stack, or STS (tests/test_check.py shows each)."""
+    text = " ".join(cli("check", "--help").stdout.split())
+    assert (
+        "--account ACCOUNT the account the calls are simulated in (default: the account of " in text
+    )
+    assert "from STS GetCallerIdentity" in text
+    assert "aws:PrincipalAccount" not in text
+    policy = " ".join(cli("policy", "--help").stdout.split())
+    assert "(default: the policy variable ${aws:PrincipalAccount})" in policy
 
 
 @pytest.mark.parametrize("command", ["policy", "vmimport-role"])

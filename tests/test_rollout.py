@@ -122,7 +122,10 @@ def test_rollout_snapshots(
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"target_ous": "ou-ab12-11111111,"}, "-c target_ous='ou-ab12-11111111,' is invalid: it has an empty item"),
+        (
+            {"target_ous": "ou-ab12-11111111,"},
+            "-c target_ous='ou-ab12-11111111,' is invalid: it has an empty item",
+        ),
         (
             {"regions": "us-east-1,eu-west-1"},
             "-c regions='us-east-1,eu-west-1' is invalid: name exactly one Region. IAM is global, so a "

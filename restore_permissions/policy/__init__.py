@@ -50,7 +50,9 @@ from .rendering import (
     vm_import_role_policy,
 )
 from .sizing import (
+    DEFAULT_MAX_MANAGED_POLICIES,
     MANAGED_POLICY_LIMIT,
+    MAX_MANAGED_POLICIES,
     PLANNING_MARGIN,
     iam_size,
     plan_documents,
@@ -74,6 +76,7 @@ from .trust import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_MANAGED_POLICIES",
     "EC2_ACCOUNT_SCOPES",
     "EC2_ACTION_RESOURCE_TYPES",
     "EC2_SCOPES",
@@ -82,6 +85,7 @@ __all__ = [
     "KMS_VIA_EC2_ACTIONS",
     "KMS_VIA_S3_ACTIONS",
     "MANAGED_POLICY_LIMIT",
+    "MAX_MANAGED_POLICIES",
     "NOT_GRANTED",
     "OPTIONAL_RESOURCE_TYPES",
     "PLANNING_MARGIN",

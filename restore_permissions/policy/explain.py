@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from .catalogue import EC2_ACTION_RESOURCE_TYPES, ResourceType, Source
@@ -13,7 +13,7 @@ from .rendering import PolicyTargets, condition_of, reason_for
 from .statements import PolicyOptions, StatementSpec, identity_statements, vm_import_role_statements
 from .workflows import WORKFLOWS, Actor, availability, explain_workflow
 
-#: Placeholder ARNs: rows show condition keys, not values.
+#: Placeholder ARNs: rows show ARN patterns; condition values come from the options.
 _PLACEHOLDERS = PolicyTargets(
     partition="PARTITION", account="ACCOUNT", bucket_arns=(), object_arns=()
 )
@@ -28,7 +28,10 @@ class CatalogueRow:
     reason: str
     source: Source
     statement: str
+    #: The condition as one line: ``OPERATOR KEY = VALUE``, values joined with "or".
     condition: str = ""
+    #: The statement's Condition block, as IAM reads it.
+    condition_block: Mapping[str, Any] = field(default_factory=dict)
 
 
 def catalogue_rows(options: PolicyOptions, *, kms: bool = False) -> list[CatalogueRow]:
@@ -49,19 +52,26 @@ def _rows(
 ) -> list[CatalogueRow]:
     rows = []
     for spec in specs:
-        condition = ", ".join(
-            f"{operator} {key}"
-            for operator, keys in condition_of(spec, options, _PLACEHOLDERS).items()
-            for key in keys
+        block = condition_of(spec, options, _PLACEHOLDERS)
+        condition = "; ".join(
+            f"{operator} {key} = {' or '.join(_as_list(value))}"
+            for operator, keys in block.items()
+            for key, value in keys.items()
         )
         for action in spec.actions:
             reason = reason_for(action, for_vm_import_role=for_vm_import_role)
             takes = EC2_ACTION_RESOURCE_TYPES.get(action)
             resource_types = tuple(s for s in spec.resource_types if takes is None or s in takes)
             rows.append(
-                CatalogueRow(action, resource_types, reason.why, reason.source, spec.sid, condition)
+                CatalogueRow(
+                    action, resource_types, reason.why, reason.source, spec.sid, condition, block
+                )
             )
     return rows
+
+
+def _as_list(value: Any) -> list[str]:
+    return [str(item) for item in value] if isinstance(value, list) else [str(value)]
 
 
 def resource_label(resource_type: ResourceType) -> str:
@@ -121,6 +131,7 @@ def render_rows(
                 )
             ],
             "condition": row.condition,
+            "condition_block": dict(row.condition_block),
             "why": row.reason,
             "source": row.source.value,
             "statement": row.statement,

@@ -10,6 +10,10 @@ from .rendering import policy_document
 
 #: IAM's quota for one customer-managed policy, in characters without whitespace.
 MANAGED_POLICY_LIMIT = 6144
+#: IAM's default quota of managed policies per user, group or role (IAM quotas page).
+DEFAULT_MAX_MANAGED_POLICIES = 10
+#: IAM's highest quota of managed policies per user, group or role, after an increase.
+MAX_MANAGED_POLICIES = 20
 
 
 def iam_size(document: Mapping[str, Any]) -> int:
