@@ -22,7 +22,7 @@ from aws_cdk import (
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
-from constructs import Construct, IValidation
+from constructs import Construct, IConstruct, IValidation
 
 if TYPE_CHECKING:  # only in annotations: importing it costs synth time
     from aws_cdk import aws_s3 as s3
@@ -65,27 +65,31 @@ class _BucketArns:
     bucket_arn: str
     objects_arn: str
     kms_key_arn: str | None
-    #: The stacks of the bucket and of the key construct (None for names and ARNs).
-    stacks: tuple[Stack | None, Stack | None] = (None, None)
+    #: The bucket and key constructs (None for names and ARNs): errors name
+    #: them by path, since their ARNs are tokens.
+    constructs: tuple[IConstruct | None, IConstruct | None] = (None, None)
 
 
 def _check_known_to_account_stack(
     bucket: _BucketArns, account_role: VmImportAccountRole, path: str
 ) -> None:
     """RestorePermissionsError when the account stack would reference another stack for a
-    bucket or its key."""
+    bucket or its key. The message names the construct: its ARN is a token."""
     home = root_stack(account_role)
-    for stack, value, argument in zip(
-        bucket.stacks,
+    for owner, value, argument in zip(
+        bucket.constructs,
         (bucket.bucket_arn, bucket.kms_key_arn),
         ("the bucket", "the bucket's KMS key (encryption_key)"),
         strict=True,
     ):
         literal = (value or "").replace(tokens.partition(), "").replace(tokens.PARTITION, "")
-        if stack is not None and root_stack(stack) is not home and tokens.is_unresolved(literal):
+        if owner is None or not tokens.is_unresolved(literal):
+            continue
+        stack = root_stack(owner)
+        if stack is not home:
             raise RestorePermissionsError(
                 path,
-                f"{argument} is created in stack {stack.node.path!r}; the "
+                f"{argument} {owner.node.path!r} is created in stack {stack.node.path!r}; the "
                 f"VmImportAccountRole in stack {home.node.path!r} would depend on that stack and "
                 "block its deletion. Pass the bucket's name as a string (and the key with "
                 "kms.Key.from_key_arn), or create the bucket in the account stack",
@@ -388,7 +392,7 @@ class RestorePermissions(Construct):
         self, bucket: s3.IBucket | str, encryption_key: kms.IKey | None
     ) -> _BucketArns:
         key = encryption_key
-        bucket_stack: Stack | None = None
+        bucket_construct: IConstruct | None = None
         if isinstance(bucket, str):
             # Built by hand rather than with s3.Bucket.from_bucket_name, which
             # refuses legacy names longer than 63 characters.
@@ -397,12 +401,12 @@ class RestorePermissions(Construct):
         else:
             bucket_arn, objects_arn = bucket.bucket_arn, bucket.arn_for_objects("*")
             key = key or bucket.encryption_key
-            bucket_stack = Stack.of(bucket)
+            bucket_construct = bucket
         return _BucketArns(
             bucket_arn,
             objects_arn,
             key.key_arn if key is not None else None,
-            (bucket_stack, Stack.of(key) if key is not None else None),
+            (bucket_construct, key),
         )
 
     @property

@@ -102,8 +102,9 @@ class PolicySet:
     ) -> None:
         """What to render at synth time (the latest call wins)."""
         if self._finalized:
-            raise ValueError(
-                f"{self.owner.node.path}: buckets can no longer be added once the app is synthesized"
+            raise RestorePermissionsError(
+                self.owner.node.path,
+                "buckets can no longer be added once the app is synthesized",
             )
         self._rendering = _Rendering(specs, targets, options, for_vm_import_role)
 
@@ -147,7 +148,7 @@ class PolicySet:
 
     def _require_rendering(self) -> _Rendering:
         if self._rendering is None:
-            raise ValueError(f"{self.owner.node.path}: nothing to render")
+            raise RestorePermissionsError(self.owner.node.path, "nothing to render")
         return self._rendering
 
     def place_statements(self) -> None:

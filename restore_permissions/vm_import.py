@@ -43,7 +43,7 @@ class VmImportMode(enum.Enum):
 DEFAULT_ROLE_POLICY_QUOTA = 10
 
 
-def root_stack(scope: Construct) -> Stack:
+def root_stack(scope: IConstruct) -> Stack:
     """The top-level stack of ``scope``: a nested stack's resources deploy with its parent."""
     stack = Stack.of(scope)
     while stack.nested_stack_parent is not None:
@@ -267,12 +267,13 @@ def _refuse_second_creator(stack: Stack, path: str) -> None:
                 )
             continue
         if other_stack.account == stack.account:
-            raise ValueError(
-                f"{path}: {other.node.path!r} already creates the {VM_IMPORT_ROLE_NAME!r} role "
+            raise RestorePermissionsError(
+                path,
+                f"{other.node.path!r} already creates the {VM_IMPORT_ROLE_NAME!r} role "
                 f"in account {stack.account}, and IAM role names are unique per account. Create "
                 "the role once, with a VmImportAccountRole in an account-level stack, and pass "
                 "it as vm_import= to every RestorePermissions of that account, so that no "
-                "customer stack owns it (or use VmImportMode.USE_EXISTING)"
+                "customer stack owns it (or use VmImportMode.USE_EXISTING)",
             )
 
 

@@ -187,8 +187,8 @@ def test_a_key_created_in_a_customer_stack_is_refused_by_the_account_role() -> N
             customer, "Restore", bucket="a-backups", encryption_key=key, vm_import=role
         )
     assert str(error.value) == (
-        "CustomerA/Restore: the bucket's KMS key (encryption_key) is created in stack "
-        "'CustomerA'; the VmImportAccountRole in stack 'Account' would "
+        "CustomerA/Restore: the bucket's KMS key (encryption_key) 'CustomerA/BackupKey' is "
+        "created in stack 'CustomerA'; the VmImportAccountRole in stack 'Account' would "
         "depend on that stack and block its deletion. Pass the bucket's name as a string (and "
         "the key with kms.Key.from_key_arn), or create the bucket in the account stack"
     )
