@@ -269,7 +269,7 @@ class RestorePermissions(Construct):
         if profile.profile is PolicyProfile.KB1025:
             Annotations.of(self).add_warning_v2(
                 "restore-permissions:kb1025-corrections",
-                "PolicyProfile.KB1025 corrected the vendor article: "
+                "PolicyProfile.kb1025() corrected the vendor article: "
                 + "; ".join(kb1025_correction_notes()),
             )
         # A restore path that the options cannot serve must be said at synth,

@@ -46,7 +46,7 @@ def permissions_markdown() -> str:
         "condition restricts every EC2 statement. Images and snapshots have no account in "
         "their ARN: a launch may use a public AMI.",
         "",
-        "## Identity policy: `PolicyProfile.LEAST_PRIVILEGE` (default)",
+        "## Identity policy: `PolicyProfile.least_privilege()` (default)",
         "",
         "Instances are started, stopped, modified, terminated and renamed only when they "
         "have no instance profile (`Null ec2:InstanceProfile = true`): the identity has no "
@@ -61,7 +61,7 @@ def permissions_markdown() -> str:
             catalogue_rows(PolicyOptions(federation=True, email_notifications=True), kms=True),
             "markdown",
         ),
-        "## Identity policy: `PolicyProfile.LEAST_PRIVILEGE` with `instance_tag`",
+        "## Identity policy: `PolicyProfile.least_privilege(instance_tag=...)`",
         "",
         "Launches (the instance), imports (the task) and new volumes must carry the tag in "
         "their request; only instances and import tasks that carry it may be started, "
@@ -76,7 +76,7 @@ def permissions_markdown() -> str:
         "`RunInstances` instead). Use it only if the backup tool tags what it creates.",
         "",
         render_rows(catalogue_rows(PolicyOptions(instance_tag=("KEY", "VALUE"))), "markdown"),
-        "## Identity policy: `PolicyProfile.KB1025`",
+        "## Identity policy: `PolicyProfile.kb1025()`",
         "",
         "The vendor article's grants, bucket-scoped. Its invalid actions are replaced and "
         "its duplicates dropped; the construct reports this as a synth-time warning:",

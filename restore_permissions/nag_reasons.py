@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from .policy import EC2_ACCOUNT_SCOPES, PolicyProfile, ResourceType
 
-_VENDOR_EXACT = "PolicyProfile.KB1025 was chosen: the vendor-exact profile grants"
+_VENDOR_EXACT = "PolicyProfile.kb1025() was chosen: the vendor-exact profile grants"
 
 
 def wildcard_resource_reason(resource_type: ResourceType, *, profile: PolicyProfile) -> str:
@@ -18,7 +18,7 @@ def wildcard_resource_reason(resource_type: ResourceType, *, profile: PolicyProf
         if profile is PolicyProfile.KB1025:
             return (
                 f"{_VENDOR_EXACT} KB 1025's EC2, IAM, STS and SES actions on '*' as the article "
-                "does. PolicyProfile.LEAST_PRIVILEGE resource_types them."
+                "does. PolicyProfile.least_privilege() scopes them."
             )
         return (
             "Only actions that take no resource-level permissions are granted on '*': EC2 "

@@ -283,7 +283,7 @@ OPTIONS: list[tuple[str, Callable[[], object], str]] = [
     (
         "federation",
         lambda: PolicyOptions(profile=PolicyProfile.KB1025, federation=True),
-        "federation is only valid with PolicyProfile.LEAST_PRIVILEGE",
+        "federation is only valid with PolicyProfile.least_privilege(...)",
     ),
 ]
 

@@ -44,7 +44,7 @@ def test_kb1025_reports_its_corrections_as_a_warning() -> None:
     Annotations.from_stack(synth.stack).has_warning(
         "/Test/Restore",
         Match.string_like_regexp(
-            r"^PolicyProfile\.KB1025 corrected the vendor article: ami:ListRoles is not an IAM action; "
+            r"^PolicyProfile\.kb1025\(\) corrected the vendor article: ami:ListRoles is not an IAM action; "
             r"granted iam:ListRoles instead; .*ec2:CancelImportTasks is not an IAM action; granted "
             r"ec2:CancelImportTask instead; listed twice, granted once: ec2:RunInstances, ec2:StartInstances"
         ),

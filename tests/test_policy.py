@@ -503,13 +503,13 @@ def test_past_ten_regions_the_largest_combination_splits_into_policies_that_fit(
         ),
         (
             {"profile": PolicyProfile.KB1025, "federation": True},
-            "federation is only valid with PolicyProfile.LEAST_PRIVILEGE: "
-            "PolicyProfile.KB1025 grants exactly what the vendor article grants",
+            "federation is only valid with PolicyProfile.least_privilege(...): "
+            "PolicyProfile.kb1025(...) grants exactly what the vendor article grants",
         ),
         (
             {"profile": PolicyProfile.KB1025, "instance_tag": ("a", "b")},
-            "instance_tag is only valid with PolicyProfile.LEAST_PRIVILEGE: "
-            "PolicyProfile.KB1025 grants exactly what the vendor article grants",
+            "instance_tag is only valid with PolicyProfile.least_privilege(...): "
+            "PolicyProfile.kb1025(...) grants exactly what the vendor article grants",
         ),
         (
             {"instance_tag": ("aws:restore", "x")},
@@ -527,7 +527,9 @@ def test_past_ten_regions_the_largest_combination_splits_into_policies_that_fit(
         ),
         (
             {"profile": "kb1025"},
-            "profile='kb1025' is invalid: use PolicyProfile.LEAST_PRIVILEGE or PolicyProfile.KB1025",
+            "profile='kb1025' is invalid: use PolicyProfile.LEAST_PRIVILEGE or PolicyProfile.KB1025 "
+            "here; RestorePermissions(profile=...) takes PolicyProfile.least_privilege(...) or "
+            "PolicyProfile.kb1025(...)",
         ),
     ],
 )

@@ -178,8 +178,8 @@ def test_unsupported_workflows_per_option() -> None:
         "legacy-import",
     ]
     assert kb1025["legacy-import"] == (
-        "PolicyProfile.KB1025 does not grant ec2:CancelConversionTask, which the legacy-import "
-        "workflow calls; use PolicyProfile.LEAST_PRIVILEGE"
+        "PolicyProfile.kb1025() does not grant ec2:CancelConversionTask, which the legacy-import "
+        "workflow calls; use PolicyProfile.least_privilege()"
     )
 
 
@@ -240,7 +240,7 @@ def test_the_construct_warns_of_each_workflow_it_cannot_serve(
     Annotations.from_stack(examples["kb1025"].stack).has_warning(
         "*",
         Match.string_like_regexp(
-            "The ebs-volume restore .* is not granted: PolicyProfile.KB1025 does not grant "
+            "The ebs-volume restore .* is not granted: PolicyProfile\\.kb1025\\(\\) does not grant "
             "ec2:CreateVolume, .*"
         ),
     )

@@ -358,7 +358,8 @@ class PolicyOptions:
         if not isinstance(self.profile, PolicyProfile):
             raise ValueError(
                 f"profile={self.profile!r} is invalid: use PolicyProfile.LEAST_PRIVILEGE or "
-                "PolicyProfile.KB1025"
+                "PolicyProfile.KB1025 here; RestorePermissions(profile=...) takes "
+                "PolicyProfile.least_privilege(...) or PolicyProfile.kb1025(...)"
             )
         # Strict types: a string "false" is truthy and would grant what it denies.
         for name in ("federation", "email_notifications", "restore_only", "object_acl_writes"):
@@ -393,8 +394,8 @@ class PolicyOptions:
             ):
                 if getattr(self, name):
                     raise ValueError(
-                        f"{name} is only valid with PolicyProfile.LEAST_PRIVILEGE: "
-                        "PolicyProfile.KB1025 grants exactly what the vendor article grants"
+                        f"{name} is only valid with PolicyProfile.least_privilege(...): "
+                        "PolicyProfile.kb1025(...) grants exactly what the vendor article grants"
                     )
         if self.restore_only and self.object_acl_writes:
             raise ValueError(

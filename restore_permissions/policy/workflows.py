@@ -646,8 +646,8 @@ def availability(
         missing = kb1025_missing_actions(workflow)
         if missing:
             return Availability.UNSUPPORTED, (
-                f"PolicyProfile.KB1025 does not grant {', '.join(missing)}, which the "
-                f"{workflow.name} workflow calls; use PolicyProfile.LEAST_PRIVILEGE"
+                f"PolicyProfile.kb1025() does not grant {', '.join(missing)}, which the "
+                f"{workflow.name} workflow calls; use PolicyProfile.least_privilege()"
             )
     elif options.instance_tag is not None and workflow.not_with_instance_tag:
         return Availability.UNSUPPORTED, workflow.not_with_instance_tag
