@@ -19,7 +19,7 @@ export PATH := $(BIN):$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: install install-dev synth test lint unit snapshot-update docs deploy-local bench mutate clean clean-venv
+.PHONY: install install-dev synth test lint unit snapshot-update docs figures deploy-local bench mutate clean clean-venv
 
 # What synth needs: the runtime requirements, Node.js 24 and the CDK CLI.
 install: $(VENV)/.installed node_modules/.installed
@@ -92,6 +92,11 @@ mutate: install-dev
 # Regenerates docs/permissions.md from the catalogue (a test fails when it is stale).
 docs: install
 	$(BIN)/python -m restore_permissions.docs > docs/permissions.md
+
+# Regenerates docs/figures.json and the README's figure blocks from the
+# catalogue and bench/README.md's results (a test fails when they differ).
+figures: install
+	$(BIN)/python scripts/figures.py --write
 
 clean:
 	rm -rf cdk.out cdk.out.local .pytest_cache .mypy_cache .ruff_cache
