@@ -29,6 +29,7 @@ CASES: dict[str, list[str]] = {
     "explain": ["explain"],
     "explain --format json": ["explain", "--format", "json"],
     "explain --workflows": ["explain", "--workflows"],
+    "explain --blast-radius": ["explain", "--blast-radius"],
     "check": ["check", "--operator-policy", "--stack", "RestorePermissions"],
     "--help": ["--help"],
 }
