@@ -65,6 +65,9 @@ STACK_DESCRIPTION = (
 #: CloudFormation's stack-name rule (CDK refuses other names with a jsii traceback).
 _STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 _ACCOUNT_ID = re.compile(r"\d{12}")
+#: Context keys of the CDK CLI's own without a namespace (``cdk acknowledge``
+#: writes this one to cdk.context.json).
+_CDK_PLAIN_KEYS = frozenset({"acknowledged-issue-numbers"})
 
 
 class ContextError(ValueError):
@@ -184,7 +187,7 @@ def _plain_values(context: Mapping[str, Any]) -> dict[str, str]:
     """The app options among ``context``: unknown and empty ones refused."""
     values: dict[str, str] = {}
     for key, raw in context.items():
-        if ":" in key or "/" in key or key.startswith("@"):
+        if ":" in key or "/" in key or key.startswith("@") or key in _CDK_PLAIN_KEYS:
             continue  # CDK's feature flags and settings, and the library's own
         if key not in OPTIONS:
             close = difflib.get_close_matches(key, OPTIONS, n=1, cutoff=0.6)

@@ -168,6 +168,7 @@ def test_settings_of_cdk_and_the_library_are_not_app_options() -> None:
             **CDK_JSON_CONTEXT,
             "aws:cdk:bundling-stacks": ["**"],
             "restore-permissions:inline-templates": "true",
+            "acknowledged-issue-numbers": [32775],
         }
     )
     with pytest.raises(ContextError, match="did you mean -c regions"):
