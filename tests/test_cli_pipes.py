@@ -17,7 +17,12 @@ import pytest
 
 from restore_permissions.cli import _parser
 
+from .conftest import ROOT
+
 COMMAND = str(pathlib.Path(sys.executable).parent / "restore-permissions")
+TEMPLATE = str(
+    ROOT / "tests/__snapshots__/test_snapshots/test_template_snapshot[user_with_key].json"
+)
 BUCKETS = [arg for i in range(120) for arg in ("--bucket", f"customer-{i:03d}-backups")]
 
 #: Each subcommand with arguments that print without AWS, a few of them large.
@@ -31,6 +36,7 @@ CASES: dict[str, list[str]] = {
     "explain --workflows": ["explain", "--workflows"],
     "explain --blast-radius": ["explain", "--blast-radius"],
     "check": ["check", "--operator-policy", "--stack", "RestorePermissions"],
+    "diff": ["diff", TEMPLATE, TEMPLATE],
     "--help": ["--help"],
 }
 
