@@ -58,8 +58,10 @@ lint: install-dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# One worker per core (pytest-xdist); tests/conftest.py says how a test stays
+# parallel-safe. A plain `pytest` runs serially.
 unit: install-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup
 
 test: lint unit
 

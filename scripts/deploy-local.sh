@@ -8,12 +8,14 @@
 # It deploys role mode: the emulator's CloudFormation skips AWS::IAM::Group and
 # AWS::SecretsManager::Secret, which user mode needs (tests/test_moto.py covers
 # user mode by creating those through the API). Extra arguments go to cdk deploy.
+# Everything it writes goes to cdk.out.local, or to DEPLOY_LOCAL_OUT when set
+# (the test gives each run its own directory, so that runs cannot collide).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN="$PWD/.venv/bin"
 CDK="$PWD/node_modules/.bin/cdk"
-OUT="$PWD/cdk.out.local"
+OUT="${DEPLOY_LOCAL_OUT:-$PWD/cdk.out.local}"
 OUTPUTS="$OUT/outputs.json"
 BUCKET="${BUCKET:-local-backups}"
 rm -rf "$OUT"
@@ -24,7 +26,7 @@ PORT=$("$BIN/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1"
 SERVER=$!
 echo "$SERVER" >"$OUT/moto_server.pid"  # tests check that this process is gone afterwards
 trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EXIT
-"$BIN/python" - "$PORT" <<'PY'
+"$BIN/python" - "$PORT" "$OUT" <<'PY'
 import socket, sys, time
 deadline = time.monotonic() + 30
 while True:
@@ -33,7 +35,7 @@ while True:
         break
     except OSError:
         if time.monotonic() > deadline:
-            sys.exit("moto_server did not start; see cdk.out.local/moto_server.log")
+            sys.exit(f"moto_server did not start; see {sys.argv[2]}/moto_server.log")
         time.sleep(0.2)
 PY
 echo "moto_server listening on 127.0.0.1:$PORT"

@@ -1,15 +1,39 @@
-"""Shared, session-scoped synthesized apps.
+"""Shared, session-scoped synthesized apps, and the rules that keep the tests parallel-safe.
 
 Every app is built with cdk.json's context (feature flags, path metadata), so
 the templates under test are the ones ``cdk synth`` writes; a test in
 test_example_app.py checks that against the real CLI.
+
+``make unit`` runs the suite in parallel: ``pytest -n auto --dist loadgroup``
+(pytest-xdist), one worker process per core, each with its own jsii kernel.
+Tests of one module may run in different workers, at the same time, in any
+order. So that a new test stays correct there:
+
+* Write only under ``tmp_path`` (or ``tmp_path_factory``), never to a fixed
+  path: not ``cdk.out``, ``cdk.out.local`` or a name under ``/tmp`` in the
+  repository or elsewhere. Pass ``--output tmp_path`` to ``cdk synth`` and
+  ``DEPLOY_LOCAL_OUT`` to scripts/deploy-local.sh.
+* A server (moto_server) listens on 127.0.0.1 on a port the OS picks (bind
+  to port 0), is started by the test or its fixture and stopped by it.
+* Environment variables are set with ``monkeypatch`` (or restored by the
+  fixture that sets them): each worker is a process of its own, but tests in
+  one worker share ``os.environ``.
+* Reuse a synthesized app through a session fixture here (``examples``,
+  ``two_in_one_stack``) rather than synthesizing it again; each worker builds
+  a session fixture at most once, on first use.
+* A module whose module-scoped fixture is expensive (building a wheel and a
+  venv, say) marks itself ``pytestmark = pytest.mark.xdist_group("<module>")``:
+  its tests then run in one worker, which builds the fixture once.
+
+``pytest tests/test_x.py`` without ``-n`` still runs serially, for a quick
+targeted run.
 """
 
 from __future__ import annotations
 
 import json
 import pathlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,9 +166,30 @@ def synthesize_stack(build: Callable[[cdk.Stack], object], **context: Any) -> Sy
     return synthesize(app, stack)
 
 
+class _Examples(Mapping[str, Synthesized]):
+    """The example app's variants, each synthesized on first use, then kept.
+
+    A worker that runs only tests of ``user_with_key`` synthesizes only that.
+    """
+
+    def __init__(self) -> None:
+        self._synthesized: dict[str, Synthesized] = {}
+
+    def __getitem__(self, name: str) -> Synthesized:
+        if name not in self._synthesized:
+            self._synthesized[name] = synthesize_example(**EXAMPLE_VARIANTS[name])
+        return self._synthesized[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(EXAMPLE_VARIANTS)
+
+    def __len__(self) -> int:
+        return len(EXAMPLE_VARIANTS)
+
+
 @pytest.fixture(scope="session")
-def examples() -> dict[str, Synthesized]:
-    return {name: synthesize_example(**options) for name, options in EXAMPLE_VARIANTS.items()}
+def examples() -> Mapping[str, Synthesized]:
+    return _Examples()
 
 
 @pytest.fixture(scope="session")

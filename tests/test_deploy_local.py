@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import subprocess
 
 import pytest
@@ -11,8 +12,10 @@ import pytest
 from .conftest import ROOT
 
 
-def test_deploy_local_writes_the_stack_outputs() -> None:
+def test_deploy_local_writes_the_stack_outputs(tmp_path: pathlib.Path) -> None:
+    out = tmp_path / "cdk.out.local"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["DEPLOY_LOCAL_OUT"] = str(out)
     result = subprocess.run(
         ["bash", str(ROOT / "scripts" / "deploy-local.sh")],
         cwd=ROOT,
@@ -24,9 +27,7 @@ def test_deploy_local_writes_the_stack_outputs() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "moto_server listening on 127.0.0.1:" in result.stdout
-    outputs = json.loads((ROOT / "cdk.out.local" / "outputs.json").read_text())[
-        "RestorePermissions"
-    ]
+    outputs = json.loads((out / "outputs.json").read_text())["RestorePermissions"]
     by_prefix = {key.rstrip("0123456789ABCDEF"): value for key, value in outputs.items()}
     # Role mode: exactly these outputs, so no access key or secret can be among them.
     assert sorted(by_prefix) == [
@@ -46,8 +47,8 @@ def test_deploy_local_writes_the_stack_outputs() -> None:
     )
     # The script printed the outputs file, as written.
     printed = result.stdout.split("Stack outputs (", 1)[1].split("):\n", 1)[1]
-    assert json.loads(printed) == json.loads((ROOT / "cdk.out.local" / "outputs.json").read_text())
+    assert json.loads(printed) == json.loads((out / "outputs.json").read_text())
     # ...and stopped the very server it started (not just any moto_server).
-    pid = int((ROOT / "cdk.out.local" / "moto_server.pid").read_text())
+    pid = int((out / "moto_server.pid").read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import pathlib
 import textwrap
 
 import pytest
 from mypy import api
 
 from .conftest import ROOT
+
+# One worker runs them all: the first fills mypy's cache of aws-cdk-lib's
+# stubs, which the others then read.
+pytestmark = pytest.mark.xdist_group("mypy")
 
 HEADER = """
 import aws_cdk as cdk
@@ -17,25 +22,23 @@ stack = cdk.Stack(cdk.App(), "S")
 """
 
 
-def mypy_errors(body: str) -> list[str]:
-    program = ROOT / ".mypy-typing-check.py"
+def mypy_errors(body: str, directory: pathlib.Path) -> list[str]:
+    """mypy's errors for ``body`` after the imports, written to a program in ``directory``."""
+    program = directory / "typing_check.py"
     program.write_text(HEADER + textwrap.dedent(body))
-    try:
-        stdout, _, _ = api.run(
-            [
-                str(program),
-                "--strict",
-                "--no-error-summary",
-                "--cache-dir",
-                str(ROOT / ".mypy_cache"),
-            ]
-        )
-    finally:
-        program.unlink()
+    stdout, _, _ = api.run(
+        [
+            str(program),
+            "--strict",
+            "--no-error-summary",
+            "--cache-dir",
+            str(ROOT / ".mypy_cache"),
+        ]
+    )
     return [line.split(": error: ", 1)[1] for line in stdout.splitlines() if ": error: " in line]
 
 
-def test_the_valid_api_type_checks() -> None:
+def test_the_valid_api_type_checks(tmp_path: pathlib.Path) -> None:
     assert (
         mypy_errors(
             """
@@ -49,7 +52,8 @@ def test_the_valid_api_type_checks() -> None:
                 ),
                 profile=PolicyProfile.least_privilege(instance_tag=("k", "v"), federation=True),
             )
-            """
+            """,
+            tmp_path,
         )
         == []
     )
@@ -77,5 +81,7 @@ def test_the_valid_api_type_checks() -> None:
     ],
     ids=["external_id on a user", "access keys on a role", "opt-in on KB1025", "old flat prop"],
 )
-def test_an_invalid_combination_is_a_type_error(body: str, error: str) -> None:
-    assert mypy_errors(body) == [error]
+def test_an_invalid_combination_is_a_type_error(
+    body: str, error: str, tmp_path: pathlib.Path
+) -> None:
+    assert mypy_errors(body, tmp_path) == [error]
