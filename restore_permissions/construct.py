@@ -50,9 +50,10 @@ from .policy import (
 )
 from .policy.workflows import unsupported_workflows
 from .rendered_policy import PolicySet
+from .scopes import adopt, root_stack, stack_of
 from .shared_policy import SharedRestorePolicy
 from .template_limits import add_template_limits
-from .vm_import import VmImportAccountRole, VmImportMode, VmImportServiceRole, root_stack
+from .vm_import import VmImportAccountRole, VmImportMode, VmImportServiceRole
 
 # IAM user and role names (IAM quotas page).
 _PRINCIPAL_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
@@ -211,9 +212,10 @@ class RestorePermissions(Construct):
             # instance profile's ARN; the stack's one vmimport ARN is counted once.
             count = 3 + 2 * len(slots) + with_profile
             _reserve_outputs(
-                Stack.of(scope), path, count, vm_import_output=vm_import is not VmImportMode.NONE
+                stack_of(scope), path, count, vm_import_output=vm_import is not VmImportMode.NONE
             )
         super().__init__(scope, construct_id)
+        adopt(self, scope)
         #: USER or ROLE, from ``identity``.
         self.principal_type = identity.principal_type
 
@@ -355,6 +357,7 @@ class RestorePermissions(Construct):
             policy_id,
             description="Restore image-based backups as EC2 instances (restore-permissions)",
         )
+        adopt(policy, self)
         # Attached from the policy's side (ManagedPolicy.Groups/Roles) rather
         # than the role's ManagedPolicyArns.
         if self.group is not None:
@@ -368,7 +371,7 @@ class RestorePermissions(Construct):
         kms_key_arns = list(dict.fromkeys(b.kms_key_arn for b in self._buckets if b.kms_key_arn))
         arns = PolicyTargets(
             partition=tokens.PARTITION,
-            account=tokens.account_of(Stack.of(self)),
+            account=tokens.account_of(stack_of(self)),
             bucket_arns=[b.bucket_arn for b in self._buckets],
             object_arns=[b.objects_arn for b in self._buckets],
             kms_key_arns=kms_key_arns,

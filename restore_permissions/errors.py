@@ -23,7 +23,8 @@ class RestorePermissionsError(ValueError):
 
 def construct_path(scope: Any, construct_id: str) -> str:
     """The path a construct will have, before it is created (for errors raised before)."""
-    return f"{scope.node.path}/{construct_id}" if scope.node.path else construct_id
+    path = scope.node.path  # one jsii round trip, not two
+    return f"{path}/{construct_id}" if path else construct_id
 
 
 def check_bool(value: object, argument: str) -> None:

@@ -18,6 +18,7 @@ import jsii
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct, IValidation
 
+from .scopes import stack_of
 from .tokens import ResolvedTokens
 
 #: Finding ids of rules that cdk-nag reports on the access-key secret.
@@ -83,6 +84,10 @@ class Flattener:
         self._stack = stack
         self._tokens = ResolvedTokens(stack, flatten_cfn_reference)
 
+    def prefetch(self, resources: list[str]) -> None:
+        """Resolve the tokens of every resource at once (one jsii call)."""
+        self._tokens.prefetch(resources)
+
     def __call__(self, resource: str) -> str:
         literal, _ = self._tokens.split(resource)
         if "${" in literal:  # Fn::Sub syntax: let CDK resolve the whole string
@@ -111,11 +116,16 @@ class WildcardAcknowledgments:
         self._actions = actions
 
     def validate(self) -> list[str]:
-        flatten = Flattener(Stack.of(self._policy))
+        flatten = Flattener(stack_of(self._policy))
         findings: dict[str, str] = {}
-        for resource, reason in self._resources():
-            if "*" not in resource and "${Token[" not in resource:
-                continue  # literal text without a wildcard (an Fn::Sub token may hold one)
+        # Literal text without a wildcard is skipped (an Fn::Sub token may hold one).
+        candidates = [
+            (resource, reason)
+            for resource, reason in self._resources()
+            if "*" in resource or "${Token[" in resource
+        ]
+        flatten.prefetch([resource for resource, _ in candidates])
+        for resource, reason in candidates:
             flat = flatten(resource)
             if "*" in flat:
                 findings.setdefault(f"AwsSolutions-IAM5[Resource::{flat}]", reason)

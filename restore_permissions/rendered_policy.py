@@ -29,6 +29,7 @@ from .policy import (
     statement_size,
 )
 from .policy.sizing import ESTIMATE_ROOM, MAX_CHARS_PER_BUCKET, deployed_length
+from .scopes import stack_of
 from .tokens import ResolvedTokens
 
 
@@ -37,6 +38,10 @@ class DeployedLength:
 
     def __init__(self, stack: Stack) -> None:
         self._tokens = ResolvedTokens(stack, deployed_length)
+
+    def prefetch(self, statements: list[dict[str, Any]]) -> None:
+        """Resolve the tokens of every resource of ``statements`` at once (one jsii call)."""
+        self._tokens.prefetch(r for s in statements for r in _as_list(s.get("Resource", [])))
 
     def __call__(self, value: str) -> int:
         if "${Token[" not in value:
@@ -90,7 +95,7 @@ class PolicySet:
         # every node below its scope, and a policy has one child. It adds
         # statements and policies, so it is a mutating aspect, as aws-iam's own
         # policy splitting is.
-        Aspects.of(first).add(_PlaceStatements(self), priority=AspectPriority.MUTATING)
+        Aspects.of(first).add(_PlaceStatements(self), priority=_mutating_priority())
 
     def set_statements(
         self,
@@ -117,7 +122,8 @@ class PolicySet:
             rendering.options,
             for_vm_import_role=rendering.for_vm_import_role,
         )
-        length = DeployedLength(Stack.of(self.owner))
+        length = DeployedLength(stack_of(self.owner))
+        length.prefetch(statements)
         total = sum(statement_size(s, length) + 1 for s in statements)
         return max(1, math.ceil(total / ESTIMATE_ROOM))
 
@@ -156,7 +162,7 @@ class PolicySet:
             return
         self._finalized = True
         rendering = self._require_rendering()
-        stack = Stack.of(self.owner)
+        stack = stack_of(self.owner)
         length = DeployedLength(stack)
         statements = [
             _with_cfn_strings(s)
@@ -178,6 +184,7 @@ class PolicySet:
             reserved = sum(
                 len(json.dumps(s, separators=(",", ":"))) + 1 for s in granted["Statement"]
             )
+        length.prefetch(statements)
         documents = plan_documents(statements, length=length, reserved=reserved)
         if len(documents) > self.max_policies:
             Annotations.of(self.owner).add_error(
@@ -224,6 +231,12 @@ class PolicySet:
                         resource, wildcard_resource_reason(resource_type, profile=self._profile)
                     )
         return reasons
+
+
+@functools.cache
+def _mutating_priority() -> int:
+    """``AspectPriority.MUTATING``, read from CDK once per process rather than per policy."""
+    return int(AspectPriority.MUTATING)
 
 
 @jsii.implements(IAspect)

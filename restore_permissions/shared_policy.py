@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 
-from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import tokens
 from .policy import PolicyOptions, PolicyTargets, shared_identity_statements
 from .rendered_policy import PolicySet
+from .scopes import find_child, stack_of
 
 #: IAM's highest quota of managed policies per user, group or role.
 _MAX_POLICIES = 20
@@ -29,7 +29,7 @@ class SharedRestorePolicy(Construct):
     @classmethod
     def of(cls, scope: Construct, options: PolicyOptions) -> SharedRestorePolicy:
         """The stack's shared policy for ``options`` (created on first use)."""
-        stack = Stack.of(scope)
+        stack = stack_of(scope)
         key = repr(
             (
                 options.profile.value,
@@ -40,7 +40,7 @@ class SharedRestorePolicy(Construct):
             )
         )
         construct_id = f"RestorePermissionsShared{hashlib.sha256(key.encode()).hexdigest()[:8]}"
-        existing = stack.node.try_find_child(construct_id)
+        existing = find_child(stack, construct_id)
         if isinstance(existing, SharedRestorePolicy):
             return existing
         return cls(stack, construct_id, options=options)
@@ -58,7 +58,7 @@ class SharedRestorePolicy(Construct):
         )
         targets = PolicyTargets(
             partition=tokens.PARTITION,
-            account=tokens.account_of(Stack.of(self)),
+            account=tokens.account_of(stack_of(self)),
             bucket_arns=(),
             object_arns=(),
             regions=options.allowed_regions,

@@ -32,6 +32,8 @@ from aws_cdk import (
 )
 from constructs import Construct, IConstruct
 
+from .scopes import app_root, find_child
+
 #: CloudFormation's limit for a template read from S3, in bytes.
 S3_TEMPLATE_LIMIT = 1_000_000
 #: CloudFormation's limit for a template passed in the request, in bytes.
@@ -125,8 +127,8 @@ class _TemplateLimitsMarker(Construct):
 
 def add_template_limits(scope: IConstruct) -> None:
     """Add :class:`TemplateLimits` to the app of ``scope``, once."""
-    root = scope.node.root
-    if root.node.try_find_child(_TemplateLimitsMarker.ID) is not None:
+    root = app_root(scope)
+    if find_child(root, _TemplateLimitsMarker.ID) is not None:
         return
     assert isinstance(root, Construct)
     _TemplateLimitsMarker(root, _TemplateLimitsMarker.ID)

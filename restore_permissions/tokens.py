@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 from aws_cdk import Aws, Fn, Stack, Token
@@ -32,6 +33,30 @@ class ResolvedTokens(Generic[T]):
         if token not in self._cache:
             self._cache[token] = self._convert(self._stack.resolve(token))
         return self._cache[token]
+
+    def prefetch(self, values: Iterable[str]) -> None:
+        """Resolve every token of ``values`` not yet known, all in one jsii call.
+
+        Each jsii call is a round trip to the Node.js process; a policy's
+        strings hold a dozen distinct tokens or more.
+        """
+        missing = list(
+            dict.fromkeys(
+                token
+                for value in values
+                if isinstance(value, str)
+                for token in TOKEN.findall(value)
+                if token not in self._cache
+            )
+        )
+        if not missing:
+            return
+        # Keyed rather than a list: CDK drops a value that resolves to nothing,
+        # which would shift the rest of a list. A dropped token is resolved alone.
+        resolved = self._stack.resolve({str(i): token for i, token in enumerate(missing)})
+        for i, token in enumerate(missing):
+            if str(i) in resolved:
+                self._cache[token] = self._convert(resolved[str(i)])
 
     def split(self, value: str) -> tuple[str, list[T]]:
         """The literal text of ``value`` without its tokens, and what its tokens map to."""
@@ -80,9 +105,15 @@ def cfn_string(value: str) -> str:
     )
 
 
+_ACCOUNTS: weakref.WeakKeyDictionary[Stack, str] = weakref.WeakKeyDictionary()
+
+
 def account_of(stack: Stack) -> str:
-    """The stack's account: the literal one of an env, or the placeholder."""
-    return ACCOUNT if Token.is_unresolved(stack.account) else stack.account
+    """The stack's account: the literal one of an env, or the placeholder (asked once per stack)."""
+    if stack not in _ACCOUNTS:
+        account = stack.account
+        _ACCOUNTS[stack] = ACCOUNT if Token.is_unresolved(account) else account
+    return _ACCOUNTS[stack]
 
 
 @functools.cache

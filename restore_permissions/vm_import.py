@@ -20,6 +20,7 @@ from .policy import (
     vm_import_trust_conditions,
 )
 from .rendered_policy import PolicySet
+from .scopes import find_child, root_stack, stack_of
 
 
 class VmImportMode(enum.Enum):
@@ -43,14 +44,6 @@ class VmImportMode(enum.Enum):
 DEFAULT_ROLE_POLICY_QUOTA = 10
 
 
-def root_stack(scope: IConstruct) -> Stack:
-    """The top-level stack of ``scope``: a nested stack's resources deploy with its parent."""
-    stack = Stack.of(scope)
-    while stack.nested_stack_parent is not None:
-        stack = stack.nested_stack_parent
-    return stack
-
-
 class VmImportServiceRole(Construct):
     """The ``vmimport`` role (created or imported) and its bucket-scoped managed policies.
 
@@ -69,7 +62,7 @@ class VmImportServiceRole(Construct):
         """The stack's singleton for ``mode``; raises ValueError if the stack uses another mode,
         or if another stack of the app already creates the role in the same account."""
         stack = root_stack(scope)
-        existing = stack.node.try_find_child(cls.CONSTRUCT_ID)
+        existing = find_child(stack, cls.CONSTRUCT_ID)
         if existing is None:
             if mode is VmImportMode.CREATE:
                 _refuse_second_creator(stack, f"{scope.node.path}")
@@ -86,7 +79,7 @@ class VmImportServiceRole(Construct):
     def check_mode(cls, scope: Construct, mode: VmImportMode) -> None:
         """Raise ValueError if the stack's singleton exists with another mode."""
         stack = root_stack(scope)
-        existing = stack.node.try_find_child(cls.CONSTRUCT_ID)
+        existing = find_child(stack, cls.CONSTRUCT_ID)
         if isinstance(existing, VmImportServiceRole) and existing.mode is not mode:
             raise ValueError(
                 f"vm_import={mode} conflicts with vm_import={existing.mode} used by "
@@ -176,7 +169,7 @@ class VmImportServiceRole(Construct):
         self.policies.max_policies = max(self.policies.max_policies, max_policies)
         arns = PolicyTargets(
             partition=tokens.PARTITION,
-            account=tokens.account_of(Stack.of(self)),
+            account=tokens.account_of(stack_of(self)),
             bucket_arns=self._bucket_arns,
             object_arns=self._object_arns,
             kms_key_arns=self._kms_key_arns,

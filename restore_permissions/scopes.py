@@ -1,0 +1,68 @@
+"""A construct's stack, root stack and singleton children, looked up once per process.
+
+Each of these is a jsii round trip to the Node.js process, and every
+RestorePermissions asks for them several times: with 100 customers in a
+stack, that was about 1,000 round trips for answers that never change. A
+construct's stack is fixed when it is created, and so is a child once it
+exists (the library never removes one), so the answers are kept, keyed by
+the Python object of the construct.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from aws_cdk import Stack
+from constructs import IConstruct
+
+_STACKS: weakref.WeakKeyDictionary[IConstruct, Stack] = weakref.WeakKeyDictionary()
+_ROOT_STACKS: weakref.WeakKeyDictionary[Stack, Stack] = weakref.WeakKeyDictionary()
+_ROOTS: weakref.WeakKeyDictionary[Stack, IConstruct] = weakref.WeakKeyDictionary()
+_CHILDREN: weakref.WeakKeyDictionary[IConstruct, dict[str, IConstruct]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def stack_of(scope: IConstruct) -> Stack:
+    """``Stack.of(scope)``, asked of CDK once per construct."""
+    if isinstance(scope, Stack):
+        return scope
+    if scope not in _STACKS:
+        _STACKS[scope] = Stack.of(scope)
+    return _STACKS[scope]
+
+
+def adopt(child: IConstruct, parent: IConstruct) -> None:
+    """Record that ``child``, created in ``parent`` and not a stack, is in ``parent``'s stack."""
+    if not isinstance(child, Stack):
+        _STACKS[child] = stack_of(parent)
+
+
+def root_stack(scope: IConstruct) -> Stack:
+    """The top-level stack of ``scope``: a nested stack's resources deploy with its parent."""
+    stack = stack_of(scope)
+    if stack not in _ROOT_STACKS:
+        root = stack
+        while root.nested_stack_parent is not None:
+            root = root.nested_stack_parent
+        _ROOT_STACKS[stack] = root
+    return _ROOT_STACKS[stack]
+
+
+def app_root(scope: IConstruct) -> IConstruct:
+    """The root of the construct tree (the App) that ``scope`` is in."""
+    stack = stack_of(scope)
+    if stack not in _ROOTS:
+        _ROOTS[stack] = stack.node.root
+    return _ROOTS[stack]
+
+
+def find_child(parent: IConstruct, construct_id: str) -> IConstruct | None:
+    """``parent.node.try_find_child(construct_id)``; a child once found is kept."""
+    known = _CHILDREN.setdefault(parent, {})
+    if construct_id not in known:
+        found = parent.node.try_find_child(construct_id)
+        if found is None:
+            return None
+        known[construct_id] = found
+    return known[construct_id]
