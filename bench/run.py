@@ -1,9 +1,16 @@
-"""make bench: synth time, peak memory and managed policies of the example and of large apps.
+"""make bench: the construct's synth time against the same stack written by hand, and more.
 
 Every case runs as `cdk synth` runs an app: `python <app>` with the project's
 cdk.json context in CDK_CONTEXT_JSON and a fresh CDK_OUTDIR. Cases alternate
-within each round, so that load on the machine affects all of them alike.
-Results are medians, and ratios to the floor (an empty app) from this run.
+within each round, so that load on the machine affects all of them alike, and
+each round gives one ratio of the construct's app to its hand-written twin:
+the report gives their min, median and max. A last pass counts jsii round
+trips (bench/jsii_calls.py), apart from the timed runs.
+
+By default (about 3 minutes on a quiet 2-core machine) it runs the cases the
+targets need: the floor, the example app and 100 role-mode customers, each
+beside its hand-written twin. ``--full`` adds the large and Node cases (the
+long run, and the one ``--write`` records in bench/README.md).
 
 jsii runs the venv's Node.js 24 (requirements.txt). When the machine has
 another Node on PATH (Node 20 here), the floor and the example app also run on
@@ -40,6 +47,8 @@ class Case:
     #: template validation refuses an empty stack.
     with_context: bool = True
     seconds: list[float] = field(default_factory=list)
+    #: User and system CPU time of the app and of its jsii Node process.
+    cpu_seconds: list[float] = field(default_factory=list)
     peak_mb: list[float] = field(default_factory=list)
     policies: int = 0
     policy_chars: int = 0
@@ -94,33 +103,38 @@ def node_cases(python: str) -> list[Case]:
     ]
 
 
-def cases() -> list[Case]:
+FLOOR = "floor: empty app, one empty stack"
+HANDWRITTEN = "hand-written: the example's resources with aws-cdk-lib alone"
+EXAMPLE = "example app (app.py, -c bucket_name=my-backups)"
+HANDWRITTEN_100 = "hand-written: 100 role-mode customers with aws-cdk-lib alone"
+CUSTOMERS_100 = "100 role-mode RestorePermissions in one stack"
+#: (construct's case, its hand-written twin, target ratio), from issue 21.
+RATIOS = ((EXAMPLE, HANDWRITTEN, 1.00), (CUSTOMERS_100, HANDWRITTEN_100, 1.05))
+
+
+def cases(*, full: bool) -> list[Case]:
     python = sys.executable
+    ratio_cases = [
+        Case(FLOOR, [python, str(BENCH / "apps" / "empty.py")], with_context=False),
+        Case(HANDWRITTEN, [python, str(BENCH / "apps" / "handwritten.py")]),
+        Case(EXAMPLE, [python, str(ROOT / "app.py")]),
+        Case(HANDWRITTEN_100, [python, str(BENCH / "apps" / "handwritten_customers.py")]),
+        Case(CUSTOMERS_100, [python, str(BENCH / "apps" / "role_mode.py")]),
+    ]
+    if not full:
+        return ratio_cases
     return [
-        Case(
-            "floor: empty app, one empty stack",
-            [python, str(BENCH / "apps" / "empty.py")],
-            with_context=False,
-        ),
+        *ratio_cases,
         Case(
             "CDK baseline: one IAM user, cdk.json context, AwsSolutions pack",
             [python, str(BENCH / "apps" / "baseline.py")],
         ),
-        Case(
-            "hand-written: the example's resources with aws-cdk-lib alone",
-            [python, str(BENCH / "apps" / "handwritten.py")],
-        ),
-        Case("example app (app.py, -c bucket_name=my-backups)", [python, str(ROOT / "app.py")]),
         *(
             Case(
                 f"{n:,} buckets on one principal",
                 [python, str(BENCH / "apps" / "buckets.py"), str(n)],
             )
             for n in (10, 100, 1000)
-        ),
-        Case(
-            "100 role-mode RestorePermissions in one stack",
-            [python, str(BENCH / "apps" / "role_mode.py")],
         ),
         *(
             Case(
@@ -162,6 +176,7 @@ def run_once(case: Case, env: dict[str, str]) -> None:
         # process it started and reaped.
         _, status, usage = os.wait4(process.pid, 0)
         case.seconds.append(time.perf_counter() - started)
+        case.cpu_seconds.append(usage.ru_utime + usage.ru_stime)
         stderr = process.stderr.read().decode() if process.stderr else ""
         if status != 0:
             sys.exit(f"{case.name} failed:\n{stderr}")
@@ -225,40 +240,81 @@ def machine() -> str:
     )
 
 
-def table(results: list[Case], rounds: int) -> str:
-    floor = statistics.median(results[0].seconds)
+def spread(values: list[float]) -> str:
+    return f"median {statistics.median(values):.2f} (min {min(values):.2f}, max {max(values):.2f})"
+
+
+def table(results: list[Case], rounds: int, calls: dict[str, int]) -> str:
+    by_name = {case.name: case for case in results}
+    floor = statistics.median(by_name[FLOOR].seconds)
     lines = [
-        "| Case | Median synth (s) | Ratio to floor | Peak memory (MB) | Managed policies "
-        "| Template bytes | Bytes per customer |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| Case | Median synth (s) | Min / max (s) | Ratio to floor | Peak memory (MB) "
+        "| Managed policies | Template bytes | Bytes per customer |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for case in results:
         median = statistics.median(case.seconds)
         lines.append(
-            f"| {case.name} | {median:.2f} | {median / floor:.2f} | "
-            f"{statistics.median(case.peak_mb):.0f} | {case.policies} | "
+            f"| {case.name} | {median:.2f} | {min(case.seconds):.2f} / {max(case.seconds):.2f} | "
+            f"{median / floor:.2f} | {statistics.median(case.peak_mb):.0f} | {case.policies} | "
             f"{case.template_bytes:,} | "
             f"{f'{case.template_bytes // case.customers:,}' if case.customers else ''} |"
         )
-    by_name = {case.name: case for case in results}
-    hundred, thousand = (
-        by_name["100 buckets on one principal"],
-        by_name["1,000 buckets on one principal"],
-    )
-    per_bucket = (thousand.policy_chars - hundred.policy_chars) / 900
-    handwritten = statistics.median(
-        by_name["hand-written: the example's resources with aws-cdk-lib alone"].seconds
-    )
-    example = statistics.median(by_name["example app (app.py, -c bucket_name=my-backups)"].seconds)
     lines += [
         "",
-        f"{rounds} rounds; each round runs every case once, in turn.",
-        f"Example app / hand-written app: {example / handwritten:.2f}.",
-        *node_speedup(results, floor, example),
-        "Policy characters per added bucket, as IAM counts them (identity and vmimport role together, "
-        f"21-character bucket names, partition `aws`): {per_bucket:.1f}.",
+        f"{rounds} rounds after a warm-up round; each round runs every case once, in turn.",
     ]
+    for construct, handwritten, target in RATIOS:
+        mine, theirs = by_name[construct], by_name[handwritten]
+        wall = [a / b for a, b in zip(mine.seconds, theirs.seconds, strict=True)]
+        cpu = [a / b for a, b in zip(mine.cpu_seconds, theirs.cpu_seconds, strict=True)]
+        lines.append(
+            f"{construct} / {handwritten}, per round: {spread(wall)}; "
+            f"CPU time {spread(cpu)}; target at most {target:.2f}."
+        )
+    if calls:
+        lines.append(
+            f"jsii round trips: example app {calls[EXAMPLE]:,}, hand-written {calls[HANDWRITTEN]:,}; "
+            f"per customer of 100 in one stack {calls[CUSTOMERS_100] / 100:.1f}, "
+            f"hand-written {calls[HANDWRITTEN_100] / 100:.1f}."
+        )
+    if any(case.env for case in results):
+        lines += node_speedup(results, floor, statistics.median(by_name[EXAMPLE].seconds))
+    if "1,000 buckets on one principal" in by_name:
+        hundred, thousand = (
+            by_name["100 buckets on one principal"],
+            by_name["1,000 buckets on one principal"],
+        )
+        per_bucket = (thousand.policy_chars - hundred.policy_chars) / 900
+        lines.append(
+            "Policy characters per added bucket, as IAM counts them (identity and vmimport role "
+            f"together, 21-character bucket names, partition `aws`): {per_bucket:.1f}."
+        )
     return "\n".join(lines)
+
+
+def count_calls(results: list[Case], env: dict[str, str]) -> dict[str, int]:
+    """jsii round trips of each ratio case, from one extra run under bench/jsii_calls.py."""
+    calls = {}
+    for construct, handwritten, _ in RATIOS:
+        for name in (construct, handwritten):
+            case = next(case for case in results if case.name == name)
+            with tempfile.TemporaryDirectory() as outdir:
+                counts = pathlib.Path(outdir) / "calls.json"
+                subprocess.run(
+                    [case.argv[0], str(BENCH / "jsii_calls.py"), *case.argv[1:]],
+                    cwd=ROOT,
+                    env={**env, "CDK_OUTDIR": outdir, "JSII_CALLS_FILE": str(counts)},
+                    stdout=subprocess.DEVNULL,
+                    check=True,
+                )
+                calls[name] = json.loads(counts.read_text())["requests"]
+            progress(f"jsii round trips of {name}: {calls[name]:,}")
+    return calls
+
+
+def progress(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def node_speedup(results: list[Case], floor: float, example: float) -> list[str]:
@@ -278,9 +334,18 @@ def node_speedup(results: list[Case], floor: float, example: float) -> list[str]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
-        "--write", action="store_true", help="write the results into bench/README.md"
+        "--full",
+        action="store_true",
+        help="add the large and Node cases to the ratio cases (the long run)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="measured rounds (default 6, or 5 with --full)"
+    )
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="write the results into bench/README.md (needs --full: the table holds every case)",
     )
     parser.add_argument(
         "--no-cdk-validation",
@@ -288,6 +353,9 @@ def main() -> None:
         help="run every case with CDK_VALIDATION=false (CDK's built-in CloudFormation validation off)",
     )
     args = parser.parse_args()
+    if args.write and not args.full:
+        parser.error("--write records the full run: add --full")
+    rounds = args.rounds or (5 if args.full else 6)
     env = {
         **os.environ,
         "CDK_CONTEXT_JSON": json.dumps(context()),
@@ -295,16 +363,32 @@ def main() -> None:
     }
     if args.no_cdk_validation:
         env["CDK_VALIDATION"] = "false"
-    results = cases()
+    results = cases(full=args.full)
+    load_before = os.getloadavg()[0]
+    started = time.monotonic()
+    progress(
+        f"{len(results)} cases, a warm-up round and {rounds} measured rounds; "
+        f"load average {load_before:.2f}"
+    )
     for case in results:  # a warm-up round, not measured: file caches, bytecode
         run_once(case, env)
         case.seconds.clear()
+        case.cpu_seconds.clear()
         case.peak_mb.clear()
-    for round_number in range(args.rounds):
+    progress(f"warm-up round done in {time.monotonic() - started:.0f} s")
+    for round_number in range(1, rounds + 1):
         for case in results:
             run_once(case, env)
-        print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
-    report = table(results, args.rounds)
+            progress(f"round {round_number}/{rounds}: {case.seconds[-1]:5.2f} s  {case.name}")
+        elapsed = time.monotonic() - started
+        left = elapsed / (round_number + 1) * (rounds - round_number)
+        progress(f"round {round_number}/{rounds} done; about {left:.0f} s left")
+    calls = {} if args.no_cdk_validation else count_calls(results, env)
+    report = table(results, rounds, calls)
+    report += (
+        f"\nLoad average (1 min) at the start {load_before:.2f}, "
+        f"at the end {os.getloadavg()[0]:.2f}; {time.monotonic() - started:.0f} s in all."
+    )
     print(report)
     if args.write:
         readme = BENCH / "README.md"

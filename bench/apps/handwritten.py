@@ -3,14 +3,16 @@
 The same user in a group, managed policies with the same documents (rendered
 from the catalogue, as a careful author would paste them), an access key in a
 Secrets Manager secret under a rotated KMS key, and the vmimport role with its
-trust and policy; the same AwsSolutions pack, with the same findings
-acknowledged. No RestorePermissions, no aspect, no validation hooks.
+trust and policy; the same six outputs; the same AwsSolutions pack, with the
+same findings acknowledged. No RestorePermissions, no aspect, no validation
+hooks.
 """
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
+from by_hand import acknowledge_wildcards, vm_import_role
 from cdk_nag import AwsSolutionsChecks
 
 from restore_permissions.policy import (
@@ -21,7 +23,6 @@ from restore_permissions.policy import (
     render_statements,
     shared_identity_statements,
     vm_import_role_policy,
-    vm_import_trust_policy,
 )
 
 ACCOUNT, BUCKET = "123456789012", "my-backups"
@@ -37,11 +38,13 @@ cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
 stack = cdk.Stack(app, "Handwritten")
 group = iam.Group(stack, "Group")
 user = iam.User(stack, "User", groups=[group])
-for name, document in documents.items():
+policies = [
     iam.ManagedPolicy(stack, name, document=iam.PolicyDocument.from_json(document), groups=[group])
+    for name, document in documents.items()
+]
 key = iam.AccessKey(stack, "AccessKey", user=user)
 secret_key = kms.Key(stack, "SecretKey", enable_key_rotation=True)
-secretsmanager.Secret(
+secret = secretsmanager.Secret(
     stack,
     "AccessKeySecret",
     encryption_key=secret_key,
@@ -50,28 +53,29 @@ secretsmanager.Secret(
         "secretAccessKey": key.secret_access_key,
     },
 )
-trust = vm_import_trust_policy("aws", ACCOUNT)["Statement"][0]
-role = iam.Role(
-    stack,
-    "VmImport",
-    role_name="vmimport",
-    assumed_by=iam.ServicePrincipal("vmie.amazonaws.com", conditions=trust["Condition"]),
-)
+role = vm_import_role(stack, ACCOUNT)
 vm_document = vm_import_role_policy(targets)
 iam.ManagedPolicy(
     stack, "VmImportPolicy", document=iam.PolicyDocument.from_json(vm_document), roles=[role]
 )
+# The example's outputs, with the same descriptions.
+for output_id, value, description in (
+    ("UserName", user.user_name, "Restore user name"),
+    ("UserArn", user.user_arn, "Restore user ARN"),
+    (
+        "ManagedPolicyArns",
+        cdk.Fn.join(",", [policy.managed_policy_arn for policy in policies]),
+        "Comma-separated ARNs of the restore managed policies",
+    ),
+    (
+        "AccessKeyId",
+        key.access_key_id,
+        "Access key id (the secret key is only in the Secrets Manager secret)",
+    ),
+    ("AccessKeySecretArn", secret.secret_arn, "Secrets Manager secret holding the access key"),
+    ("VmImportRoleArn", role.role_arn, "VM Import/Export service role ARN"),
+):
+    cdk.CfnOutput(stack, output_id, value=value, description=description)
 # The findings the construct acknowledges, acknowledged here by hand.
-findings = {"AwsSolutions-SMG4"}
-for document in [*documents.values(), vm_document]:
-    for statement in document["Statement"]:
-        for value, kind in (("Resource", "Resource"), ("Action", "Action")):
-            items = statement[value] if isinstance(statement[value], list) else [statement[value]]
-            findings |= {f"AwsSolutions-IAM5[{kind}::{item}]" for item in items if "*" in item}
-cdk.Validations.of(stack).acknowledge(
-    *(
-        cdk.Acknowledgment(id=finding, reason="Hand-written baseline: as the construct.")
-        for finding in sorted(findings)
-    )
-)
+acknowledge_wildcards(stack, [*documents.values(), vm_document], "AwsSolutions-SMG4")
 app.synth()
