@@ -4,10 +4,11 @@ Every app is built with cdk.json's context (feature flags, path metadata), so
 the templates under test are the ones ``cdk synth`` writes; a test in
 test_example_app.py checks that against the real CLI.
 
-``make unit`` runs the suite in parallel: ``pytest -n auto --dist loadgroup``
+``make unit`` runs the suite in parallel: ``pytest -n auto --dist loadfile``
 (pytest-xdist), one worker process per core, each with its own jsii kernel.
-Tests of one module may run in different workers, at the same time, in any
-order. So that a new test stays correct there:
+The tests of one module run in one worker, in order, so a module-scoped
+fixture is built once; tests of different modules run at the same time. So
+that a new test stays correct there:
 
 * Write only under ``tmp_path`` (or ``tmp_path_factory``), never to a fixed
   path: not ``cdk.out``, ``cdk.out.local`` or a name under ``/tmp`` in the
@@ -21,9 +22,9 @@ order. So that a new test stays correct there:
 * Reuse a synthesized app through a session fixture here (``examples``,
   ``two_in_one_stack``) rather than synthesizing it again; each worker builds
   a session fixture at most once, on first use.
-* A module whose module-scoped fixture is expensive (building a wheel and a
-  venv, say) marks itself ``pytestmark = pytest.mark.xdist_group("<module>")``:
-  its tests then run in one worker, which builds the fixture once.
+* Tests that must share an expensive fixture (building a wheel and a venv,
+  say) live in one module and share it through a module-scoped fixture. A
+  session fixture is built once per worker that uses it.
 
 ``pytest tests/test_x.py`` without ``-n`` still runs serially, for a quick
 targeted run.

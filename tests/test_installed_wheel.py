@@ -22,8 +22,6 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CDK_CLI = ROOT / "node_modules" / ".bin" / "cdk"
-# One worker runs them all, so that it builds the wheel and the venv once.
-pytestmark = pytest.mark.xdist_group("installed_wheel")
 
 CONSUMER_APP = textwrap.dedent(
     """

@@ -10,10 +10,6 @@ from mypy import api
 
 from .conftest import ROOT
 
-# One worker runs them all: the first fills mypy's cache of aws-cdk-lib's
-# stubs, which the others then read.
-pytestmark = pytest.mark.xdist_group("mypy")
-
 HEADER = """
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
