@@ -105,6 +105,9 @@ def _new_venv(venv: pathlib.Path) -> list[str]:
         "install",
         "--quiet",
         "--disable-pip-version-check",
+        # No ahead-of-time bytecode for the whole of aws-cdk-lib and botocore
+        # (most of the install's time): Python compiles what an import needs.
+        "--no-compile",
     ]
 
 
