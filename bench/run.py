@@ -106,7 +106,7 @@ def node_cases(python: str) -> list[Case]:
 FLOOR = "floor: empty app, one empty stack"
 HANDWRITTEN = "hand-written: the example's resources with aws-cdk-lib alone"
 EXAMPLE = "example app (app.py, -c bucket_name=my-backups)"
-HANDWRITTEN_100 = "hand-written: 100 role-mode customers with aws-cdk-lib alone"
+HANDWRITTEN_100 = "hand-written: 100 customers in role mode, with aws-cdk-lib alone"
 CUSTOMERS_100 = "100 role-mode RestorePermissions in one stack"
 #: (construct's case, its hand-written twin, target ratio), from issue 21.
 RATIOS = ((EXAMPLE, HANDWRITTEN, 1.00), (CUSTOMERS_100, HANDWRITTEN_100, 1.05))
