@@ -74,6 +74,7 @@ def add_check_parser(
     add_target: Callable[..., None],
     tag: Callable[[str], tuple[str, str]],
     region: Callable[[str], str],
+    account: Callable[[str], str] = str,
 ) -> None:
     """The ``check`` subcommand's flags; ``add_target``, ``tag`` and ``region`` are the CLI's own."""
     check = commands.add_parser(
@@ -135,6 +136,17 @@ def add_check_parser(
         "--restore-only",
         action="store_true",
         help="a restore-only identity: skip the backup-side workflows",
+    )
+    check.add_argument(
+        "--object-lock",
+        action="store_true",
+        help="also check object-lock-backup and object-lock-restore",
+    )
+    check.add_argument(
+        "--shared-subnet-owner",
+        type=account,
+        metavar="ACCOUNT",
+        help="also check shared-vpc-launch, into a subnet of this account",
     )
     check.add_argument(
         "--workflow",
@@ -239,18 +251,21 @@ def _plan(args: argparse.Namespace) -> Plan:
             "(arn:aws:iam::111122223333:role/vmimport)"
         )
     tag = args.instance_tag
+    owner = args.shared_subnet_owner
     options = PolicyOptions(
         instance_tag=tag,
         federation=args.federation,
         email_notifications=args.email_notifications,
         restore_only=args.restore_only,
         object_acl_writes=args.object_acl_writes and not args.restore_only,
+        object_lock=args.object_lock,
+        shared_subnet_owners=(owner,) if owner else (),
     )
-    kms = args.kms_key is not None
+    kms, ebs_key = args.kms_key is not None, args.ebs_kms_key is not None
     chosen = [workflow(name) for name in dict.fromkeys(args.workflow or ())]
     selected, skipped = [], []
     for candidate in chosen or WORKFLOWS:
-        status, _ = availability(candidate, options, kms=kms)
+        status, _ = availability(candidate, options, kms=kms, ebs_key=ebs_key)
         if chosen or status is Availability.SERVED:
             selected.append(candidate)
         else:
@@ -274,6 +289,8 @@ def _plan(args: argparse.Namespace) -> Plan:
             bucket=(args.bucket or ["BUCKET"])[0],
             kms_key_arn=args.kms_key or Target.kms_key_arn,
             instance_tag=tag,
+            ebs_kms_key_arn=args.ebs_kms_key or Target.ebs_kms_key_arn,
+            subnet_owner=owner or Target.subnet_owner,
         ),
         workflows=selected,
         skipped=skipped,
@@ -294,6 +311,9 @@ _OPT_IN_FLAGS = {
     Needs.FEDERATION: "--federation",
     Needs.EMAIL: "--email-notifications",
     Needs.OBJECT_ACL_WRITES: "--object-acl-writes",
+    Needs.EBS_KEY: "--ebs-kms-key (the account's EBS encryption key)",
+    Needs.OBJECT_LOCK: "--object-lock",
+    Needs.SHARED_SUBNETS: "--shared-subnet-owner ACCOUNT",
 }
 
 

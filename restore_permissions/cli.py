@@ -151,6 +151,13 @@ def _add_target(
         metavar="ARN",
         help="ARN of the KMS key that encrypts the backups",
     )
+    sub.add_argument(
+        "--ebs-kms-key",
+        type=_kms_key,
+        metavar="ARN",
+        help="ARN of the customer managed key of EBS encryption by default, when it is not "
+        "the backups' key (default: none)",
+    )
 
 
 def _add_options(sub: argparse.ArgumentParser) -> None:
@@ -195,6 +202,20 @@ def _add_options(sub: argparse.ArgumentParser) -> None:
         "--object-acl-writes",
         action="store_true",
         help="grant s3:PutObjectAcl and s3:PutObjectVersionAcl on the backups",
+    )
+    sub.add_argument(
+        "--object-lock",
+        action="store_true",
+        help="the bucket uses S3 Object Lock: grant s3:PutObjectRetention and "
+        "s3:GetObjectRetention (never s3:BypassGovernanceRetention)",
+    )
+    sub.add_argument(
+        "--shared-subnet-owner",
+        action="append",
+        default=[],
+        type=_account,
+        metavar="ACCOUNT",
+        help="an account that shares its subnets with this one (shared VPC; repeat for several)",
     )
 
 
@@ -274,7 +295,7 @@ def _parser() -> _Parser:
 
     from .check import add_check_parser  # noqa: PLC0415 - keeps boto3 out of the other commands
 
-    add_check_parser(commands, add_target=_add_target, tag=_tag, region=_region)
+    add_check_parser(commands, add_target=_add_target, tag=_tag, region=_region, account=_account)
     from .diff_cli import add_diff_parser  # noqa: PLC0415
 
     add_diff_parser(commands)
@@ -289,6 +310,8 @@ def _options(args: argparse.Namespace) -> PolicyOptions:
             ("--email-notifications", args.email_notifications),
             ("--restore-only", args.restore_only),
             ("--object-acl-writes", args.object_acl_writes),
+            ("--object-lock", args.object_lock),
+            ("--shared-subnet-owner", bool(args.shared_subnet_owner)),
         ):
             if given:
                 raise ValueError(
@@ -303,6 +326,8 @@ def _options(args: argparse.Namespace) -> PolicyOptions:
         email_notifications=args.email_notifications,
         restore_only=args.restore_only,
         object_acl_writes=args.object_acl_writes,
+        object_lock=args.object_lock,
+        shared_subnet_owners=tuple(args.shared_subnet_owner),
     )
 
 
@@ -324,6 +349,7 @@ def _arns(args: argparse.Namespace, regions: Sequence[str] = ()) -> PolicyTarget
         account=args.account or ACCOUNT_VARIABLE,
         kms_key_arns=[args.kms_key] if args.kms_key else [],
         regions=regions,
+        ebs_kms_key_arns=[args.ebs_kms_key] if args.ebs_kms_key else [],
     )
 
 
@@ -396,15 +422,20 @@ def _main(argv: Sequence[str] | None) -> int:
     else:
         assert options is not None
         width = args.width or _terminal_width()
-        kms = args.kms_key is not None
+        kms, ebs_key = args.kms_key is not None, args.ebs_kms_key is not None
         if args.workflows:
-            text = render_workflows(options, kms=kms, output_format=args.format, width=width)
+            text = render_workflows(
+                options, kms=kms, ebs_key=ebs_key, output_format=args.format, width=width
+            )
         elif args.blast_radius:
             text = render_blast_radius(options, kms=kms, output_format=args.format, width=width)
         else:
             targets = _arns(args, options.allowed_regions) if args.bucket else None
             text = render_rows(
-                catalogue_rows(options, kms=kms), args.format, targets=targets, width=width
+                catalogue_rows(options, kms=kms, ebs_key=ebs_key),
+                args.format,
+                targets=targets,
+                width=width,
             )
         print(text, end="")
     return 0

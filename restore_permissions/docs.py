@@ -55,12 +55,14 @@ def permissions_markdown() -> str:
         "and as an AMI's `Name`. `restore_only=True` leaves out every backup write; "
         "`object_acl_writes=True` adds `s3:PutObjectAcl` and `s3:PutObjectVersionAcl`.",
         "",
-        "With `federation=True` and `email_notifications=True`, and a KMS key:",
+        "With `federation=True`, `email_notifications=True` and `object_lock=True`, a KMS "
+        "key on the bucket, and a customer managed EBS key (`ebs_encryption_key`):",
         "",
         render_rows(
-            catalogue_rows(PolicyOptions(federation=True, email_notifications=True), kms=True),
+            catalogue_rows(_ALL_OPT_INS, kms=True, ebs_key=True),
             "markdown",
         ),
+        *_REAL_ACCOUNTS,
         "## Identity policy: `PolicyProfile.least_privilege(instance_tag=...)`",
         "",
         "Launches (the instance), imports (the task) and new volumes must carry the tag in "
@@ -95,7 +97,7 @@ def permissions_markdown() -> str:
         "`aws:SourceAccount = ACCOUNT` and `aws:SourceArn like arn:PARTITION:vmie:*:ACCOUNT:*`. "
         "With `VmImportMode.USE_EXISTING` only the bucket (and key) statements are attached.",
         "",
-        render_rows(vm_import_role_rows(kms=True), "markdown"),
+        render_rows(vm_import_role_rows(kms=True, ebs_key=True), "markdown"),
         "## What is kept without a workflow, and what is not granted",
         "",
         "Every action is called by at least one restore workflow below, except these, "
@@ -136,18 +138,49 @@ def permissions_markdown() -> str:
         "",
         "Each restore path as the calls it makes, in order, and the statement that allows "
         "each call on each resource it touches, for the default profile with `federation`, "
-        "`email_notifications` and a KMS key. "
+        "`email_notifications`, `object_lock`, `shared_subnet_owners`, a KMS key and an EBS key. "
         "`restore-permissions explain --workflows` prints them for any options. The tests "
         "evaluate every call, and a denied twin of each scoped call, under every profile "
         "and option (`tests/test_workflows.py`).",
         "",
-        render_workflows(
-            PolicyOptions(federation=True, email_notifications=True),
-            kms=True,
-            output_format="markdown",
-        ),
+        render_workflows(_ALL_OPT_INS, kms=True, ebs_key=True, output_format="markdown"),
     ]
     return "\n".join(sections)
+
+
+#: The default profile with every opt-in, as the catalogue and workflows above show it.
+_ALL_OPT_INS = PolicyOptions(
+    federation=True,
+    email_notifications=True,
+    object_lock=True,
+    shared_subnet_owners=("444455556666",),
+)
+
+#: What accounts set up in common ways add (policy/real_accounts.py), in prose.
+_REAL_ACCOUNTS = (
+    "Accounts set up in common ways:",
+    "",
+    "- **EBS encryption by default with a customer managed key** (`ebs_encryption_key`): "
+    "the identity may use that key only through EBS (`kms:ViaService` = "
+    "`ec2.REGION.amazonaws.com`) and create grants on it only for AWS resources "
+    "(`kms:GrantIsForAWSResource`), as for the bucket's key (EBS encryption guide); the "
+    "`vmimport` role gets the VM Import guide's KMS actions on it (statement `EbsKey`).",
+    "- **Spot in an account that never used Spot**: `iam:CreateServiceLinkedRole` on "
+    "`arn:PARTITION:iam::ACCOUNT:role/aws-service-role/spot.amazonaws.com/"
+    "AWSServiceRoleForEC2Spot` with `iam:AWSServiceName = spot.amazonaws.com` (EC2 user "
+    "guide: with the API, the role must exist before the first Spot request).",
+    "- **Tags on the parts of a launch**: `ec2:CreateTags` on network interfaces and Spot "
+    "requests only with `ec2:CreateAction` = `RunInstances` or `RequestSpotInstances` "
+    "(their `TagSpecifications`, botocore's EC2 model).",
+    "- **S3 Object Lock** (`object_lock=True`): `s3:PutObjectRetention` and "
+    "`s3:GetObjectRetention` on the objects. `s3:BypassGovernanceRetention` is never "
+    "granted (see below).",
+    "- **Shared VPC** (`shared_subnet_owners=[ACCOUNT, ...]`): the subnet ARNs of those "
+    "accounts, `arn:PARTITION:ec2:REGION:OWNER:subnet/*`, beside this account's. Only "
+    "subnets: instances, volumes, network interfaces and security groups stay this "
+    "account's (VPC user guide, share your VPC).",
+    "",
+)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -114,7 +114,8 @@ VM_IMPORT_GUIDE_ROLE_KMS_ACTIONS = frozenset(
 
 # What the default profile grants, from the sources above: KB 1025 corrected,
 # the restore paths it misses, AWS Backup's Describe calls and MSP360's S3
-# list without its ACL writes (opt-in).
+# list without its ACL writes (opt-in), and the Spot service-linked role (EC2
+# user guide: through the API, the role must exist before a Spot request).
 DEFAULT_PROFILE_ACTIONS = (
     KB1025_CORRECTED_ACTIONS
     | CLOUDBERRY_GUIDE_EC2_ACTIONS
@@ -122,4 +123,5 @@ DEFAULT_PROFILE_ACTIONS = (
     | AWS_BACKUP_RESTORE_DESCRIBES
     | MSP360_BUCKET_ACTIONS
     | MSP360_OBJECT_ACTIONS
+    | {"iam:CreateServiceLinkedRole"}
 ) - MSP360_OBJECT_ACL_WRITES

@@ -80,6 +80,8 @@ def expected_request(call: Call, target: Target) -> dict[str, Any]:
         context["ec2:CreateAction"] = call.create_action
     if call.via_service:
         context["kms:ViaService"] = f"{call.via_service}.{target.region}.amazonaws.com"
+    if call.aws_service_name:
+        context["iam:AWSServiceName"] = call.aws_service_name
     entries = [
         {
             "ContextKeyName": key,

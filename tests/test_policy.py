@@ -163,7 +163,8 @@ def test_least_privilege_has_no_broad_actions() -> None:
         assert "*" not in name, action
         assert service not in ("ses", "sts"), action
         if service == "iam":
-            assert name.startswith("List"), action
+            # The one write: the Spot service-linked role, conditioned on the service.
+            assert name.startswith("List") or name == "CreateServiceLinkedRole", action
 
 
 def test_s3_rights_are_msp360s_granular_list_without_its_acl_writes_by_default() -> None:
@@ -225,6 +226,8 @@ def test_several_regions_go_into_the_condition() -> None:
                 "eu-central-1",
             ]
             assert all(r == "*" or r.startswith("arn:aws:ec2:*:") for r in as_list(s["Resource"]))
+        elif s["Sid"] == "SpotServiceLinkedRole":
+            assert s["Condition"] == {"StringEquals": {"iam:AWSServiceName": "spot.amazonaws.com"}}
         else:
             assert "Condition" not in s, s["Sid"]
 

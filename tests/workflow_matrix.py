@@ -52,6 +52,9 @@ OTHER_REGION = "ap-south-1"
 OTHER_BUCKET = "someone-elses-backups"
 OTHER_KEY = "arn:aws:kms:us-east-1:111122223333:key/99999999-12ab-34cd-56ef-1234567890ab"
 TAG = ("restore-permissions", "restored")
+SUBNET_OWNER = "444455556666"
+#: Services whose service-linked roles the identity must never create.
+OTHER_SERVICE = "elasticmapreduce.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -59,12 +62,18 @@ class OptionSet:
     name: str
     options: PolicyOptions
     kms: bool = False
+    #: A customer managed EBS key (EBS encryption by default) besides the bucket's.
+    ebs_key: bool = False
 
     @property
     def targets(self) -> tuple[Target, ...]:
         """Where the workflows run: once in every allowed Region (us-east-1 for any)."""
         return tuple(
-            Target(region=region, instance_tag=self.options.instance_tag)
+            Target(
+                region=region,
+                instance_tag=self.options.instance_tag,
+                subnet_owner=SUBNET_OWNER,
+            )
             for region in self.options.allowed_regions or ("us-east-1",)
         )
 
@@ -101,6 +110,27 @@ OPTION_SETS: tuple[OptionSet, ...] = (
     OptionSet("restore-only", PolicyOptions(restore_only=True), kms=True),
     OptionSet("tag-restore-only", PolicyOptions(instance_tag=TAG, restore_only=True), kms=True),
     OptionSet("object-acl-writes", PolicyOptions(object_acl_writes=True)),
+    # Accounts set up in common ways (tests/test_real_accounts.py).
+    OptionSet("ebs-key", PolicyOptions(), ebs_key=True),
+    OptionSet(
+        "kms-ebs-key-tag-one-region",
+        PolicyOptions(allowed_regions=("eu-west-1",), instance_tag=TAG),
+        kms=True,
+        ebs_key=True,
+    ),
+    OptionSet("shared-vpc", PolicyOptions(shared_subnet_owners=(SUBNET_OWNER,))),
+    OptionSet(
+        "shared-vpc-tag-two-regions",
+        PolicyOptions(
+            allowed_regions=("us-east-1", "eu-central-1"),
+            instance_tag=TAG,
+            shared_subnet_owners=(SUBNET_OWNER, "777788889999"),
+        ),
+    ),
+    OptionSet("object-lock", PolicyOptions(object_lock=True)),
+    OptionSet(
+        "object-lock-restore-only", PolicyOptions(object_lock=True, restore_only=True), kms=True
+    ),
     OptionSet("kb1025", PolicyOptions(profile=PolicyProfile.KB1025)),
     OptionSet(
         "kb1025-one-region",
@@ -112,6 +142,7 @@ OPTION_SETS: tuple[OptionSet, ...] = (
         PolicyOptions(profile=PolicyProfile.KB1025, allowed_regions=("us-east-1", "eu-west-1")),
         kms=True,
     ),
+    OptionSet("kb1025-ebs-key", PolicyOptions(profile=PolicyProfile.KB1025), ebs_key=True),
 )
 
 
@@ -162,7 +193,7 @@ def _row(
         step,
         call,
         resource_type,
-        target.arn(resource_type),
+        target.arn(resource_type, shared=touch is not None and touch.shared),
         target.context(call, touch),
         expected,
         twin,
@@ -209,9 +240,16 @@ def _twins(
         # names no tag keys (IAM user guide, condition operators for multivalued keys).
         yield "no tag keys in the request", dataclasses.replace(call, tag_key=None), target
     resource_type = touch.resource_type if touch else ResourceType.ANY
-    arn = target.arn(resource_type)
-    if least and target.account in arn and resource_type is not ResourceType.KMS_KEY:
+    shared = touch is not None and touch.shared
+    arn = target.arn(resource_type, shared=shared)
+    if least and target.account in arn and resource_type not in _KEYS:
         yield "another account", call, dataclasses.replace(target, account=OTHER_ACCOUNT)
+    if least and shared:
+        yield (
+            "a subnet of an account not named",
+            call,
+            dataclasses.replace(target, subnet_owner=OTHER_ACCOUNT),
+        )
     regions = options.allowed_regions
     if regions and call.actor is Actor.IDENTITY:
         ec2_call = call.action.startswith("ec2:")
@@ -232,6 +270,14 @@ def _twins(
         ):
             other = f"arn:{target.partition}:{service}:{changed}:{key_id}"
             yield label, call, dataclasses.replace(target, kms_key_arn=other)
+    if resource_type is ResourceType.EBS_KMS_KEY:
+        yield "another key", call, dataclasses.replace(target, ebs_kms_key_arn=OTHER_KEY)
+    if call.aws_service_name:
+        yield (
+            "another service's role",
+            dataclasses.replace(call, aws_service_name=OTHER_SERVICE),
+            target,
+        )
     if call.via_service:
         yield "the key used directly", dataclasses.replace(call, via_service=None), target
     if call.grant_for_aws_resource:
@@ -248,9 +294,15 @@ def _twins(
         yield "without the tag", call, dataclasses.replace(target, instance_tag=None)
 
 
+#: Key ARNs carry an account, but another account's key is its own twin ("another key").
+_KEYS = (ResourceType.KMS_KEY, ResourceType.EBS_KMS_KEY)
+
+
 def rows_for(option_set: OptionSet, workflow: Workflow) -> tuple[Availability, list[Row]]:
     """The workflow's expected rows under ``option_set``, and whether it is served."""
-    status, _ = availability(workflow, option_set.options, kms=option_set.kms)
+    status, _ = availability(
+        workflow, option_set.options, kms=option_set.kms, ebs_key=option_set.ebs_key
+    )
     rows = []
     # A served workflow runs in every allowed Region; a declaration that it is
     # not served is judged where it would run first.
@@ -286,8 +338,10 @@ Statements = Callable[[OptionSet], tuple[list[StatementSpec], list[StatementSpec
 
 def catalogue_statements(option_set: OptionSet) -> tuple[list[StatementSpec], list[StatementSpec]]:
     return (
-        identity_statements(option_set.options, kms=option_set.kms),
-        vm_import_role_statements(existing_role=False, kms=option_set.kms),
+        identity_statements(option_set.options, kms=option_set.kms, ebs_key=option_set.ebs_key),
+        vm_import_role_statements(
+            existing_role=False, kms=option_set.kms, ebs_key=option_set.ebs_key
+        ),
     )
 
 
@@ -311,6 +365,7 @@ def documents(
         account=option_set.target.account,
         kms_key_arns=[option_set.target.kms_key_arn] if option_set.kms else [],
         regions=option_set.options.allowed_regions,
+        ebs_kms_key_arns=[option_set.target.ebs_kms_key_arn] if option_set.ebs_key else [],
     )
     # The vmimport role serves every Region: its ARNs name none (vm_import.py).
     role_arns = dataclasses.replace(arns, regions=())

@@ -52,6 +52,11 @@ class Source(enum.Enum):
         "AWS Systems Manager user guide, Quick Setup assume role (SsmOnboardingInlinePolicy)"
     )
     IAM_TAG_KEYS_GUIDE = "IAM user guide, controlling access based on tag keys (aws:TagKeys)"
+    EC2_SPOT_GUIDE = "Amazon EC2 user guide, Spot Instance service-linked role"
+    EC2_API_MODEL = "botocore's Amazon EC2 service model"
+    S3_OBJECT_LOCK_GUIDE = "Amazon S3 user guide, Object Lock"
+    MSP360_OBJECT_LOCK = "MSP360 Backup, Object Lock (immutability)"
+    VPC_SHARING_GUIDE = "Amazon VPC user guide, share your VPC with other accounts"
 
 
 class ResourceType(enum.Enum):
@@ -61,6 +66,11 @@ class ResourceType(enum.Enum):
     BUCKET = "bucket"
     OBJECTS = "objects"
     KMS_KEY = "kms-key"
+    #: The customer managed key that EBS encrypts new volumes and snapshots
+    #: with (the account's encryption-by-default key), when it is not the bucket's.
+    EBS_KMS_KEY = "ebs-kms-key"
+    #: The Spot service-linked role, ``AWSServiceRoleForEC2Spot``.
+    SPOT_SERVICE_LINKED_ROLE = "spot-service-linked-role"
     INSTANCE = "instance"
     VOLUME = "volume"
     NETWORK_INTERFACE = "network-interface"
@@ -117,6 +127,8 @@ class Guard(enum.Enum):
     #: ``ForAllValues:StringEquals aws:TagKeys = Name``: the request may set the
     #: ``Name`` tag and no other, so no tag that access control reads elsewhere.
     NAME_TAG_ONLY = "name-tag-only"
+    #: ``iam:AWSServiceName = spot.amazonaws.com``: only the Spot service-linked role.
+    SPOT_SERVICE = "spot-service"
 
 
 @dataclass(frozen=True)
@@ -309,6 +321,26 @@ REASONS: Mapping[str, Reason] = {
     "kms:CreateGrant": Reason(
         "Lets EBS hold a grant on the key for the encrypted volumes it attaches.",
         Source.EBS_ENCRYPTION_GUIDE,
+    ),
+    # Spot in an account that never used Spot (EC2 user guide, Spot
+    # service-linked role: with the API "you must ensure that this role
+    # exists"). Conditioned on iam:AWSServiceName, on the role's own ARN.
+    "iam:CreateServiceLinkedRole": Reason(
+        "Creates the AWSServiceRoleForEC2Spot service-linked role before the account's first "
+        "Spot restore; only that role (iam:AWSServiceName = spot.amazonaws.com).",
+        Source.EC2_SPOT_GUIDE,
+    ),
+    # Object Lock (opt-in, object_lock=True): MSP360 locks the backups its
+    # retention selects (GFS) and reads the lock before it deletes.
+    "s3:PutObjectRetention": Reason(
+        "Locks a backup (Object Lock retention) for the period the backup plan sets; S3 also "
+        "requires it for a PutObject that carries retention headers.",
+        Source.MSP360_OBJECT_LOCK,
+    ),
+    "s3:GetObjectRetention": Reason(
+        "Reads a backup's Object Lock retention, so that retention deletes only what is no "
+        "longer locked (HeadObject and GetObject return the lock only with it).",
+        Source.S3_OBJECT_LOCK_GUIDE,
     ),
     # Opt-in (LEAST_PRIVILEGE) and KB 1025's extras
     "sts:GetFederationToken": Reason(
@@ -559,6 +591,21 @@ NOT_GRANTED: Mapping[str, Reason] = {
         "Not granted to the identity: no caller-side source asks for it; the VM Import "
         "guide lists it for the vmimport role, which has it.",
         Source.VM_IMPORT_GUIDE,
+    ),
+    "s3:BypassGovernanceRetention": Reason(
+        "Not granted, not even as an option: MSP360 states that objects locked in Governance "
+        "mode cannot be overwritten or deleted through its console or Backup Agent, only with "
+        "the storage provider's tools; no restore or retention step bypasses a lock. Granted, "
+        "it would let a stolen key delete or shorten every Governance-locked backup.",
+        Source.MSP360_OBJECT_LOCK,
+    ),
+    "s3:GetObjectLegalHold": Reason(
+        "Not granted: MSP360's Object Lock documentation uses retention periods, not legal "
+        "holds, and no restore step reads one.",
+        Source.MSP360_OBJECT_LOCK,
+    ),
+    "s3:PutObjectLegalHold": Reason(
+        "Not granted: no MSP360 step places legal holds.", Source.MSP360_OBJECT_LOCK
     ),
     "iam:PassRole": Reason(
         "Not granted: the VM Import guide lists no iam:PassRole for the caller, and a "

@@ -34,14 +34,20 @@ class CatalogueRow:
     condition_block: Mapping[str, Any] = field(default_factory=dict)
 
 
-def catalogue_rows(options: PolicyOptions, *, kms: bool = False) -> list[CatalogueRow]:
+def catalogue_rows(
+    options: PolicyOptions, *, kms: bool = False, ebs_key: bool = False
+) -> list[CatalogueRow]:
     """The identity's grants for ``options``, one row per action and statement."""
-    return _rows(identity_statements(options, kms=kms), options, for_vm_import_role=False)
-
-
-def vm_import_role_rows(*, existing_role: bool = False, kms: bool = False) -> list[CatalogueRow]:
     return _rows(
-        vm_import_role_statements(existing_role=existing_role, kms=kms),
+        identity_statements(options, kms=kms, ebs_key=ebs_key), options, for_vm_import_role=False
+    )
+
+
+def vm_import_role_rows(
+    *, existing_role: bool = False, kms: bool = False, ebs_key: bool = False
+) -> list[CatalogueRow]:
+    return _rows(
+        vm_import_role_statements(existing_role=existing_role, kms=kms, ebs_key=ebs_key),
         PolicyOptions(),
         for_vm_import_role=True,
     )
@@ -81,6 +87,8 @@ def resource_label(resource_type: ResourceType) -> str:
         ResourceType.BUCKET: "bucket",
         ResourceType.OBJECTS: "bucket/*",
         ResourceType.KMS_KEY: "kms key",
+        ResourceType.EBS_KMS_KEY: "kms key (EBS)",
+        ResourceType.SPOT_SERVICE_LINKED_ROLE: "iam:role (Spot service-linked)",
         ResourceType.FEDERATED_USER: "sts:federated-user",
         ResourceType.EMAIL_IDENTITY: "ses:identity",
     }
@@ -96,6 +104,7 @@ def resource_pattern(resource_type: ResourceType) -> str:
         object_arns=["arn:PARTITION:s3:::BUCKET/*"],
         kms_key_arns=["arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID"],
         regions=["REGION"],
+        ebs_kms_key_arns=["arn:PARTITION:kms:REGION:ACCOUNT:key/EBS-KEY-ID"],
     ).resources(resource_type)[0]
 
 
@@ -170,7 +179,10 @@ def render_rows(
 
 def wrapped(label: str, text: str, width: int, *, hanging: int | None = None) -> list[str]:
     """``label`` then ``text``, wrapped at ``width``; later lines indented ``hanging``
-    columns (default: the label's width). ARNs and hyphenated names stay whole."""
+    columns (default: the label's width). ARNs and hyphenated names stay whole: one
+    too long for the room beside the label goes under it, two columns in."""
+    if any(len(word) > width - len(label) for word in text.split()):
+        return [label.rstrip(), *wrapped("  ", text, width)]
     return textwrap.wrap(
         text,
         width=width,
@@ -181,11 +193,13 @@ def wrapped(label: str, text: str, width: int, *, hanging: int | None = None) ->
     )
 
 
-def workflow_records(options: PolicyOptions, *, kms: bool) -> list[dict[str, Any]]:
+def workflow_records(
+    options: PolicyOptions, *, kms: bool, ebs_key: bool = False
+) -> list[dict[str, Any]]:
     """Each workflow, whether ``options`` serve it, and each call with the statements that allow it."""
     records = []
     for flow in WORKFLOWS:
-        status, reason = availability(flow, options, kms=kms)
+        status, reason = availability(flow, options, kms=kms, ebs_key=ebs_key)
         calls = [
             {
                 "step": step,
@@ -197,7 +211,7 @@ def workflow_records(options: PolicyOptions, *, kms: bool) -> list[dict[str, Any
                     for resource_type, sid in row.statements
                 },
             }
-            for step, row in enumerate(explain_workflow(flow, options, kms=kms), 1)
+            for step, row in enumerate(explain_workflow(flow, options, kms=kms, ebs_key=ebs_key), 1)
         ]
         records.append(
             {
@@ -214,10 +228,15 @@ def workflow_records(options: PolicyOptions, *, kms: bool) -> list[dict[str, Any
 
 
 def render_workflows(
-    options: PolicyOptions, *, kms: bool, output_format: str, width: int = DEFAULT_WIDTH
+    options: PolicyOptions,
+    *,
+    kms: bool,
+    output_format: str,
+    width: int = DEFAULT_WIDTH,
+    ebs_key: bool = False,
 ) -> str:
     """The workflows as JSON, or as one table (text wrapped at ``width``, or Markdown) each."""
-    records = workflow_records(options, kms=kms)
+    records = workflow_records(options, kms=kms, ebs_key=ebs_key)
     if output_format == "json":
         return json.dumps(records, indent=2) + "\n"
     markdown = output_format == "markdown"

@@ -46,6 +46,8 @@ class PolicyTargets:
     #: The DNS suffix of the partition's endpoints (``AWS::URLSuffix``), for
     #: the ``kms:ViaService`` conditions.
     url_suffix: str = DEFAULT_URL_SUFFIX
+    #: The customer managed key of EBS encryption by default, when it is not a bucket's key.
+    ebs_kms_key_arns: Sequence[str] = ()
 
     @classmethod
     def for_buckets(
@@ -56,6 +58,7 @@ class PolicyTargets:
         account: str = "${aws:PrincipalAccount}",
         kms_key_arns: Sequence[str] = (),
         regions: Sequence[str] = (),
+        ebs_kms_key_arns: Sequence[str] = (),
     ) -> PolicyTargets:
         """ARNs for literal bucket names (the command line's case)."""
         names = list(bucket_names)
@@ -67,6 +70,7 @@ class PolicyTargets:
             kms_key_arns=kms_key_arns,
             regions=regions,
             url_suffix=URL_SUFFIXES.get(partition, DEFAULT_URL_SUFFIX),
+            ebs_kms_key_arns=ebs_kms_key_arns,
         )
 
     def resources(self, resource_type: ResourceType) -> list[str]:
@@ -78,6 +82,10 @@ class PolicyTargets:
             return list(self.object_arns)
         if resource_type is ResourceType.KMS_KEY:
             return list(self.kms_key_arns)
+        if resource_type is ResourceType.EBS_KMS_KEY:
+            return list(self.ebs_kms_key_arns)
+        if resource_type is ResourceType.SPOT_SERVICE_LINKED_ROLE:
+            return [spot_service_linked_role_arn(self.partition, self.account)]
         if resource_type is ResourceType.FEDERATED_USER:
             return [f"arn:{self.partition}:sts::{self.account}:federated-user/*"]
         if resource_type is ResourceType.EMAIL_IDENTITY:
@@ -97,6 +105,32 @@ class PolicyTargets:
         policy past IAM's 6,144-character quota.
         """
         return self.regions[0] if len(self.regions) == 1 else "*"
+
+
+#: The service that the Spot service-linked role is for (``iam:AWSServiceName``).
+SPOT_SERVICE_NAME = "spot.amazonaws.com"
+
+
+def spot_service_linked_role_arn(partition: str, account: str) -> str:
+    """The ARN of ``AWSServiceRoleForEC2Spot`` (EC2 user guide, Spot service-linked role)."""
+    return (
+        f"arn:{partition}:iam::{account}:role/aws-service-role/{SPOT_SERVICE_NAME}/"
+        "AWSServiceRoleForEC2Spot"
+    )
+
+
+def shared_subnet_arns(options: PolicyOptions, arns: PolicyTargets) -> list[str]:
+    """The subnets of the accounts that share theirs with this one (a shared VPC).
+
+    A subnet's ARN carries the account that owns it, which for a shared subnet
+    is the VPC owner's, not the launching account's (VPC user guide, "Share
+    your VPC with other accounts"); the participant still owns the instance,
+    its volumes and network interfaces.
+    """
+    return [
+        f"arn:{arns.partition}:ec2:{arns.ec2_region}:{owner}:{ResourceType.SUBNET.value}/*"
+        for owner in options.shared_subnet_owners
+    ]
 
 
 def bucket_arn(partition: str, bucket_name: str) -> str:
@@ -120,6 +154,11 @@ def render_statements(
         # Sorted as CDK sorts them, so that a rendered document equals the template's.
         resources = sorted(
             {r for resource_type in spec.resource_types for r in arns.resources(resource_type)}
+            | (
+                set(shared_subnet_arns(options, arns))
+                if ResourceType.SUBNET in spec.resource_types
+                else set()
+            )
         )
         if not resources:
             raise ValueError(f"statement {spec.sid} has no resources")
@@ -178,6 +217,8 @@ def condition_of(
             # check makes the request name its tag keys.
             add("ForAllValues:StringEquals", "aws:TagKeys", ["Name"])
             add("Null", "aws:TagKeys", "false")
+        elif guard is Guard.SPOT_SERVICE:
+            add("StringEquals", "iam:AWSServiceName", SPOT_SERVICE_NAME)
     return condition
 
 
@@ -187,11 +228,17 @@ def policy_document(statements: list[dict[str, Any]]) -> dict[str, Any]:
 
 def identity_policy(options: PolicyOptions, arns: PolicyTargets) -> dict[str, Any]:
     """The restore identity's policy document."""
-    specs = identity_statements(options, kms=bool(arns.kms_key_arns))
+    specs = identity_statements(
+        options, kms=bool(arns.kms_key_arns), ebs_key=bool(arns.ebs_kms_key_arns)
+    )
     return policy_document(render_statements(specs, arns, options))
 
 
 def vm_import_role_policy(arns: PolicyTargets, *, existing_role: bool = False) -> dict[str, Any]:
     """The vmimport role's policy document (bucket statements only for an existing role)."""
-    specs = vm_import_role_statements(existing_role=existing_role, kms=bool(arns.kms_key_arns))
+    specs = vm_import_role_statements(
+        existing_role=existing_role,
+        kms=bool(arns.kms_key_arns),
+        ebs_key=bool(arns.ebs_kms_key_arns),
+    )
     return policy_document(render_statements(specs, arns, for_vm_import_role=True))

@@ -37,6 +37,8 @@ class PolicyProfile(enum.Enum):
         email_notifications: bool = False,
         restore_only: bool = False,
         object_acl_writes: bool = False,
+        object_lock: bool = False,
+        shared_subnet_owners: Sequence[str] | None = None,
     ) -> PolicyOptions:
         """The tightest policy that still restores (the default).
 
@@ -54,6 +56,12 @@ class PolicyProfile(enum.Enum):
         :param object_acl_writes: grant ``s3:PutObjectAcl`` and
             ``s3:PutObjectVersionAcl``, for a backup tool that sets object ACLs on a
             bucket that still uses them. Default: False.
+        :param object_lock: the bucket uses S3 Object Lock (MSP360 immutability):
+            grant ``s3:PutObjectRetention`` and ``s3:GetObjectRetention`` on its
+            objects. ``s3:BypassGovernanceRetention`` is never granted. Default: False.
+        :param shared_subnet_owners: 12-digit accounts whose subnets are shared
+            with this account through AWS RAM (shared VPC): a restore may launch
+            into them. Default: none (subnets of this account only).
         """
         return PolicyOptions(
             profile=PolicyProfile.LEAST_PRIVILEGE,
@@ -63,7 +71,10 @@ class PolicyProfile(enum.Enum):
             email_notifications=email_notifications,
             restore_only=restore_only,
             object_acl_writes=object_acl_writes,
-            deploy_time_values=_deploy_time(allowed_regions, instance_tag),
+            object_lock=object_lock,
+            shared_subnet_owners=_accounts(shared_subnet_owners),
+            deploy_time_values=_deploy_time(allowed_regions, instance_tag)
+            | _deploy_time(shared_subnet_owners, None),
         )
 
     @staticmethod
@@ -98,6 +109,15 @@ def _regions(allowed_regions: Sequence[str] | None) -> tuple[str, ...]:
             "allowed_regions=[] is invalid: it would deny every EC2 call; leave it out to allow any Region"
         )
     return tuple(allowed_regions or ())
+
+
+def _accounts(accounts: Sequence[str] | None) -> tuple[str, ...]:
+    if isinstance(accounts, str):
+        raise ValueError(
+            f"shared_subnet_owners={accounts!r} is invalid: pass a list of 12-digit account ids, "
+            f"for example [{accounts!r}]"
+        )
+    return tuple(accounts or ())
 
 
 def _deploy_time(
@@ -184,13 +204,15 @@ _MANAGE = (
     "ec2:TerminateInstances",
 )
 #: What the restore tags as it creates it: the instance, a restored volume,
-#: the Spot request and the import tasks. A launch's network interfaces and an
-#: import's snapshots are not tagged by any workflow; the AMI is named after
+#: the Spot request, a launch's network interfaces (RunInstances'
+#: TagSpecifications tag them too, botocore's EC2 model) and the import tasks.
+#: An import's snapshots are not tagged by any workflow; the AMI is named after
 #: the import (Ec2NameImages), because the import tags only its task.
 _TAGGED_ON_CREATE = (
     ResourceType.INSTANCE,
     ResourceType.VOLUME,
     ResourceType.SPOT_REQUEST,
+    ResourceType.NETWORK_INTERFACE,
     ResourceType.IMPORT_IMAGE_TASK,
     ResourceType.IMPORT_SNAPSHOT_TASK,
 )
@@ -351,6 +373,12 @@ class PolicyOptions:
     restore_only: bool = False
     #: Grant ``s3:PutObjectAcl`` and ``s3:PutObjectVersionAcl``. LEAST_PRIVILEGE only.
     object_acl_writes: bool = False
+    #: The bucket uses S3 Object Lock: grant ``s3:PutObjectRetention`` and
+    #: ``s3:GetObjectRetention`` on its objects. LEAST_PRIVILEGE only.
+    object_lock: bool = False
+    #: Accounts whose subnets are shared with this one (AWS RAM): their subnet
+    #: ARNs are granted beside this account's. LEAST_PRIVILEGE only.
+    shared_subnet_owners: tuple[str, ...] = ()
     #: Values only known at deploy time (CDK tokens) are not checked.
     deploy_time_values: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
@@ -362,7 +390,13 @@ class PolicyOptions:
                 "PolicyProfile.least_privilege(...) or PolicyProfile.kb1025(...)"
             )
         # Strict types: a string "false" is truthy and would grant what it denies.
-        for name in ("federation", "email_notifications", "restore_only", "object_acl_writes"):
+        for name in (
+            "federation",
+            "email_notifications",
+            "restore_only",
+            "object_acl_writes",
+            "object_lock",
+        ):
             value = getattr(self, name)
             if not isinstance(value, bool):
                 raise ValueError(f"{name}={value!r} is invalid: pass True or False (a bool)")
@@ -384,6 +418,7 @@ class PolicyOptions:
             problem = region_problem(region)
             if problem is not None:
                 raise ValueError(f"allowed_regions contains {region!r}, which {problem}")
+        self._check_shared_subnet_owners()
         if self.profile is PolicyProfile.KB1025:
             for name in (
                 "instance_tag",
@@ -391,6 +426,8 @@ class PolicyOptions:
                 "email_notifications",
                 "restore_only",
                 "object_acl_writes",
+                "object_lock",
+                "shared_subnet_owners",
             ):
                 if getattr(self, name):
                     raise ValueError(
@@ -417,9 +454,34 @@ class PolicyOptions:
             if value not in self.deploy_time_values and (problem := tag_value_problem(value)):
                 raise ValueError(f"instance_tag value {value!r} is invalid: {problem}")
 
+    def _check_shared_subnet_owners(self) -> None:
+        owners = self.shared_subnet_owners
+        if isinstance(owners, str) or not isinstance(owners, (tuple, list)):
+            raise ValueError(
+                f"shared_subnet_owners={owners!r} is invalid: pass a list of 12-digit account ids"
+            )
+        object.__setattr__(self, "shared_subnet_owners", tuple(dict.fromkeys(owners)))
+        for owner in self.shared_subnet_owners:
+            if not isinstance(owner, str):
+                raise ValueError(
+                    f"shared_subnet_owners contains {owner!r}, which is not an account id (a str)"
+                )
+            if owner not in self.deploy_time_values and not ACCOUNT_ID.fullmatch(owner):
+                raise ValueError(
+                    f"shared_subnet_owners contains {owner!r}, which is not a 12-digit AWS "
+                    "account id (the account that owns the shared VPC's subnets)"
+                )
 
-def identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementSpec]:
-    """The restore identity's statements for ``options``; ``kms`` adds the key statement."""
+
+#: An AWS account id.
+ACCOUNT_ID = re.compile(r"\d{12}")
+
+
+def identity_statements(
+    options: PolicyOptions, *, kms: bool, ebs_key: bool = False
+) -> list[StatementSpec]:
+    """The restore identity's statements for ``options``; ``kms`` adds the bucket key's
+    statements, ``ebs_key`` those of the account's EBS encryption key."""
     if options.profile is PolicyProfile.KB1025:
         corrected = kb1025_corrected_actions()
         statements = [
@@ -523,8 +585,12 @@ def identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementS
                     Guard.RESOURCE_TAG,
                     (Guard.NO_INSTANCE_PROFILE,),
                 ),
+                # Also what a launch's TagSpecifications tag beside the instance.
                 StatementSpec(
-                    "Ec2TagOnCreate", ("ec2:CreateTags",), _GUARD_CREATES, Guard.CREATE_ACTION
+                    "Ec2TagOnCreate",
+                    ("ec2:CreateTags",),
+                    (*_GUARD_CREATES, *_LAUNCH_PARTS),
+                    Guard.CREATE_ACTION,
                 ),
                 # Names the AMI an import produced: the import tags only its
                 # task, so the request that names the AMI must add the tag
@@ -551,6 +617,7 @@ def identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementS
             statements.append(
                 StatementSpec("BackupObjectAcls", OBJECT_ACL_WRITES, (ResourceType.OBJECTS,))
             )
+        statements += _real_account_statements(options)
         if options.federation:
             statements.append(
                 StatementSpec(
@@ -584,12 +651,60 @@ def identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementS
                 Guard.GRANT_FOR_AWS_RESOURCE,
             ),
         ]
+    if ebs_key:
+        statements += _ebs_key_statements()
     return statements
+
+
+def _real_account_statements(options: PolicyOptions) -> list[StatementSpec]:
+    """What accounts set up in common ways need: a first Spot launch, and Object Lock."""
+    statements = [
+        # The Spot service-linked role, only it (iam:AWSServiceName), on its own ARN.
+        StatementSpec(
+            "SpotServiceLinkedRole",
+            ("iam:CreateServiceLinkedRole",),
+            (ResourceType.SPOT_SERVICE_LINKED_ROLE,),
+            Guard.SPOT_SERVICE,
+        ),
+    ]
+    if options.object_lock:
+        statements.append(
+            # A restore-only identity reads the lock and never places one.
+            StatementSpec(
+                "BackupObjectLock",
+                ("s3:GetObjectRetention",)
+                if options.restore_only
+                else ("s3:GetObjectRetention", "s3:PutObjectRetention"),
+                (ResourceType.OBJECTS,),
+            )
+        )
+    return statements
+
+
+#: What a launch creates beside its instance and volumes, and may tag in its request.
+_LAUNCH_PARTS = (ResourceType.NETWORK_INTERFACE, ResourceType.SPOT_REQUEST)
+
+
+def _ebs_key_statements() -> list[StatementSpec]:
+    """The EBS encryption key's statements: used only by EBS, grants only for AWS resources."""
+    return [
+        StatementSpec(
+            "EbsKeyViaEbs", KMS_VIA_EC2_ACTIONS, (ResourceType.EBS_KMS_KEY,), Guard.VIA_EC2
+        ),
+        StatementSpec(
+            "EbsKeyGrants",
+            ("kms:CreateGrant",),
+            (ResourceType.EBS_KMS_KEY,),
+            Guard.GRANT_FOR_AWS_RESOURCE,
+        ),
+    ]
 
 
 #: What depends on the buckets and keys of one identity; the rest of its
 #: statements are the same for every identity with the same options.
-_PER_IDENTITY_TYPES = frozenset({ResourceType.BUCKET, ResourceType.OBJECTS, ResourceType.KMS_KEY})
+_PER_IDENTITY_TYPES = frozenset(
+    {ResourceType.BUCKET, ResourceType.OBJECTS, ResourceType.KMS_KEY, ResourceType.EBS_KMS_KEY}
+)
 
 
 def shared_identity_statements(options: PolicyOptions) -> list[StatementSpec]:
@@ -601,17 +716,19 @@ def shared_identity_statements(options: PolicyOptions) -> list[StatementSpec]:
     ]
 
 
-def own_identity_statements(options: PolicyOptions, *, kms: bool) -> list[StatementSpec]:
+def own_identity_statements(
+    options: PolicyOptions, *, kms: bool, ebs_key: bool = False
+) -> list[StatementSpec]:
     """The identity's statements on its own buckets and keys."""
     return [
         spec
-        for spec in identity_statements(options, kms=kms)
+        for spec in identity_statements(options, kms=kms, ebs_key=ebs_key)
         if _PER_IDENTITY_TYPES & set(spec.resource_types)
     ]
 
 
 def vm_import_role_statements(
-    *, existing_role: bool, kms: bool, buckets: bool = True
+    *, existing_role: bool, kms: bool, buckets: bool = True, ebs_key: bool = False
 ) -> list[StatementSpec]:
     """The vmimport role's statements; an existing role only gets the bucket (and key) ones.
 
@@ -639,5 +756,12 @@ def vm_import_role_statements(
     if kms:
         statements.append(
             StatementSpec("BackupKey", VM_IMPORT_ROLE_KMS_ACTIONS, (ResourceType.KMS_KEY,))
+        )
+    if ebs_key:
+        # "If you use a KMS key other than the default provided by Amazon EBS,
+        # you must grant VM Import/Export permission to the KMS key if you
+        # enable Amazon EBS encryption by default" (VM Import guide).
+        statements.append(
+            StatementSpec("EbsKey", VM_IMPORT_ROLE_KMS_ACTIONS, (ResourceType.EBS_KMS_KEY,))
         )
     return statements

@@ -27,7 +27,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .catalogue import Guard, ResourceType, Source
-from .rendering import DEFAULT_URL_SUFFIX, URL_SUFFIXES
+from .rendering import (
+    DEFAULT_URL_SUFFIX,
+    SPOT_SERVICE_NAME,
+    URL_SUFFIXES,
+    spot_service_linked_role_arn,
+)
 from .statements import (
     PolicyOptions,
     PolicyProfile,
@@ -71,6 +76,8 @@ class Touch:
     #: role), with ``{partition}``, ``{region}`` and ``{account}`` filled in
     #: from the target. Only a statement on ``*`` can reach it.
     outside_arn: str | None = None
+    #: Owned by another account that shares it through AWS RAM (a shared VPC's subnet).
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,8 @@ class Call:
     grant_for_aws_resource: bool = False
     #: ``aws:TagKeys``: the one tag key a CreateTags request sets, if the row says.
     tag_key: str | None = None
+    #: ``iam:AWSServiceName``: the service a service-linked role is created for.
+    aws_service_name: str | None = None
 
 
 class Needs(enum.Enum):
@@ -100,6 +109,9 @@ class Needs(enum.Enum):
     FEDERATION = "federation=True"
     EMAIL = "email_notifications=True"
     OBJECT_ACL_WRITES = "object_acl_writes=True"
+    EBS_KEY = "a customer managed EBS key (ebs_encryption_key)"
+    OBJECT_LOCK = "object_lock=True"
+    SHARED_SUBNETS = "shared_subnet_owners (the accounts that share their subnets)"
 
 
 @dataclass(frozen=True)
@@ -214,6 +226,19 @@ _LAUNCH = (
         create_action="RunInstances",
     ),
     _ec2("DescribeInstances", "follow the instance until it runs"),
+)
+
+#: Spot needs the AWSServiceRoleForEC2Spot service-linked role; through the
+#: API "you must ensure that this role exists" (EC2 user guide). The tool looks
+#: for it under its path, and creates it in an account that never used Spot.
+_SPOT_SERVICE_LINKED_ROLE = (
+    Call("iam:ListRoles", "look for the Spot service-linked role"),
+    Call(
+        "iam:CreateServiceLinkedRole",
+        "create it in an account that never used Spot",
+        (Touch(ResourceType.SPOT_SERVICE_LINKED_ROLE),),
+        aws_service_name=SPOT_SERVICE_NAME,
+    ),
 )
 
 WORKFLOWS: tuple[Workflow, ...] = (
@@ -366,6 +391,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
         title="Launch the restored AMI as Spot capacity",
         calls=(
             *_CHOOSE_PLACEMENT,
+            *_SPOT_SERVICE_LINKED_ROLE,
             _ec2(
                 "RequestSpotInstances",
                 "request a Spot instance from the AMI",
@@ -390,9 +416,10 @@ WORKFLOWS: tuple[Workflow, ...] = (
                 Touch(ResourceType.INSTANCE),
             ),
         ),
-        sources=(Source.KB1025, Source.EC2_API_REFERENCE),
+        sources=(Source.KB1025, Source.EC2_API_REFERENCE, Source.EC2_SPOT_GUIDE),
         note="RequestSpotInstances can tag only the Spot request; the instance EC2 "
-        "launches for it carries no tag of the request.",
+        "launches for it carries no tag of the request. In an account that never used "
+        "Spot, the Spot service-linked role is created first.",
         not_with_instance_tag="RequestSpotInstances tags only the Spot request, so its "
         "instance never carries the tag and could never be stopped or terminated; with "
         "instance_tag it is not granted. Launch Spot capacity through RunInstances "
@@ -639,9 +666,10 @@ class Availability(enum.Enum):
 
 
 def availability(
-    workflow: Workflow, options: PolicyOptions, *, kms: bool
+    workflow: Workflow, options: PolicyOptions, *, kms: bool, ebs_key: bool = False
 ) -> tuple[Availability, str]:
-    """Whether ``options`` (and a KMS key, with ``kms``) serve ``workflow``, and why not."""
+    """Whether ``options`` (and a bucket key, with ``kms``; an EBS key, with
+    ``ebs_key``) serve ``workflow``, and why not."""
     if options.profile is PolicyProfile.KB1025:
         missing = kb1025_missing_actions(workflow)
         if missing:
@@ -657,12 +685,14 @@ def availability(
             "the backup host keeps its own identity"
         )
     needs = workflow.needs
-    if needs is Needs.KMS_KEY and not kms:
+    if (needs is Needs.KMS_KEY and not kms) or (needs is Needs.EBS_KEY and not ebs_key):
         return Availability.NOT_OPTED_IN, f"needs {needs.value}"
     if options.profile is PolicyProfile.LEAST_PRIVILEGE and (
         (needs is Needs.FEDERATION and not options.federation)
         or (needs is Needs.EMAIL and not options.email_notifications)
         or (needs is Needs.OBJECT_ACL_WRITES and not options.object_acl_writes)
+        or (needs is Needs.OBJECT_LOCK and not options.object_lock)
+        or (needs is Needs.SHARED_SUBNETS and not options.shared_subnet_owners)
     ):
         return Availability.NOT_OPTED_IN, f"needs {needs.value}"
     return Availability.SERVED, ""
@@ -672,7 +702,7 @@ def unsupported_workflows(options: PolicyOptions) -> list[tuple[Workflow, str]]:
     """The workflows that ``options`` cannot serve, with the reason (for synth warnings)."""
     found = []
     for candidate in WORKFLOWS:
-        status, reason = availability(candidate, options, kms=True)
+        status, reason = availability(candidate, options, kms=True, ebs_key=True)
         if status is Availability.UNSUPPORTED:
             found.append((candidate, reason))
     return found
@@ -706,10 +736,19 @@ class Target:
     kms_key_arn: str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     #: The instance tag the backup tool sets (with the tag guard), or None.
     instance_tag: tuple[str, str] | None = None
+    #: The customer managed key of EBS encryption by default.
+    ebs_kms_key_arn: str = (
+        "arn:aws:kms:us-east-1:111122223333:key/5678abcd-12ab-34cd-56ef-1234567890ab"
+    )
+    #: The account that shares its subnets with this one (a shared VPC).
+    subnet_owner: str = "444455556666"
 
-    def arn(self, resource_type: ResourceType) -> str:
-        """An ARN of ``resource_type`` as a restore would name it (``*`` for ANY)."""
+    def arn(self, resource_type: ResourceType, *, shared: bool = False) -> str:
+        """An ARN of ``resource_type`` as a restore would name it (``*`` for ANY);
+        ``shared``: owned by :attr:`subnet_owner`."""
         p, a, r = self.partition, self.account, self.region
+        if shared:
+            a = self.subnet_owner
         ids = {
             ResourceType.INSTANCE: "i-0123456789abcdef0",
             ResourceType.VOLUME: "vol-0123456789abcdef0",
@@ -731,6 +770,10 @@ class Target:
             return f"arn:{p}:s3:::{self.bucket}/backups/image/disk-0.vhdx"
         if resource_type is ResourceType.KMS_KEY:
             return self.kms_key_arn
+        if resource_type is ResourceType.EBS_KMS_KEY:
+            return self.ebs_kms_key_arn
+        if resource_type is ResourceType.SPOT_SERVICE_LINKED_ROLE:
+            return spot_service_linked_role_arn(p, a)
         if resource_type is ResourceType.FEDERATED_USER:
             return f"arn:{p}:sts::{a}:federated-user/agent-1"
         if resource_type is ResourceType.EMAIL_IDENTITY:
@@ -746,7 +789,7 @@ class Target:
             return touch.outside_arn.format(
                 partition=self.partition, region=self.region, account=self.account
             )
-        return self.arn(touch.resource_type)
+        return self.arn(touch.resource_type, shared=touch.shared)
 
     def context(self, call: Call, touch: Touch | None) -> dict[str, str]:
         """The request context IAM evaluates for ``call`` on ``touch``."""
@@ -770,6 +813,8 @@ class Target:
             context["ec2:InstanceProfile"] = (
                 f"arn:{self.partition}:iam::{self.account}:instance-profile/AppServer"
             )
+        if call.aws_service_name:
+            context["iam:AWSServiceName"] = call.aws_service_name
         return context
 
 
@@ -785,19 +830,23 @@ class CallGrant:
         return all(sid for _, sid in self.statements)
 
 
-def explain_workflow(workflow: Workflow, options: PolicyOptions, *, kms: bool) -> list[CallGrant]:
+def explain_workflow(
+    workflow: Workflow, options: PolicyOptions, *, kms: bool, ebs_key: bool = False
+) -> list[CallGrant]:
     """Each call of ``workflow`` with the statement that allows it on each resource.
 
     This reads the catalogue's statement specs, not an IAM evaluation: the tests
     check it against an offline evaluator.
     """
-    return explain_calls(workflow.calls, options, kms=kms)
+    return explain_calls(workflow.calls, options, kms=kms, ebs_key=ebs_key)
 
 
-def explain_calls(calls: Sequence[Call], options: PolicyOptions, *, kms: bool) -> list[CallGrant]:
+def explain_calls(
+    calls: Sequence[Call], options: PolicyOptions, *, kms: bool, ebs_key: bool = False
+) -> list[CallGrant]:
     """Each of ``calls`` with the statement that allows it on each resource (see above)."""
-    identity = identity_statements(options, kms=kms)
-    role = vm_import_role_statements(existing_role=False, kms=kms)
+    identity = identity_statements(options, kms=kms, ebs_key=ebs_key)
+    role = vm_import_role_statements(existing_role=False, kms=kms, ebs_key=ebs_key)
     rows = []
     for call in calls:
         specs = identity if call.actor is Actor.IDENTITY else role
@@ -818,7 +867,9 @@ def _allows(spec: StatementSpec, call: Call, touch: Touch | None, options: Polic
         return False
     resource_type = touch.resource_type if touch else ResourceType.ANY
     if ResourceType.ANY not in spec.resource_types and (
-        resource_type not in spec.resource_types or (touch and touch.outside_arn)
+        resource_type not in spec.resource_types
+        or (touch and touch.outside_arn)
+        or (touch is not None and touch.shared and not options.shared_subnet_owners)
     ):
         return False
     tagging = touch.tagging if touch else Tagging.NONE
@@ -831,5 +882,15 @@ def _allows(spec: StatementSpec, call: Call, touch: Touch | None, options: Polic
         Guard.GRANT_FOR_AWS_RESOURCE: call.grant_for_aws_resource,
         Guard.NO_INSTANCE_PROFILE: not (touch and touch.with_instance_profile),
         Guard.NAME_TAG_ONLY: call.tag_key == "Name",
+        Guard.SPOT_SERVICE: call.aws_service_name == SPOT_SERVICE_NAME,
     }
     return all(holds[guard] for guard in spec.guards)
+
+
+# The workflows of accounts set up in common ways (EBS encryption by default
+# with a customer managed key, a shared VPC, Spot through RunInstances, Object
+# Lock) live in their own module, which builds on the calls above; imported
+# last, when every name it uses is defined.
+from .real_accounts import REAL_ACCOUNT_WORKFLOWS  # noqa: E402
+
+WORKFLOWS = WORKFLOWS + REAL_ACCOUNT_WORKFLOWS
