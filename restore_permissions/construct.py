@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import jsii
 from aws_cdk import (
@@ -52,8 +53,13 @@ from .policy.workflows import unsupported_workflows
 from .rendered_policy import PolicySet
 from .scopes import adopt, root_stack, stack_of
 from .shared_policy import SharedRestorePolicy
-from .template_limits import add_template_limits
-from .vm_import import VmImportAccountRole, VmImportMode, VmImportServiceRole
+from .template_limits import (
+    ResourceBudget,
+    add_resource_limit,
+    add_template_limits,
+    resource_problem,
+)
+from .vm_import import VmImportAccountRole, VmImportMode, VmImportServiceRole, ebs_key_arn
 
 # IAM user and role names (IAM quotas page).
 _PRINCIPAL_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
@@ -155,6 +161,12 @@ class RestorePermissions(Construct):
     :param encryption_key: the KMS key of the bucket's objects; the identity and
         the vmimport role get the documented KMS actions on it. Default: the
         bucket's ``encryption_key`` when ``bucket`` is an ``s3.IBucket`` that has one.
+    :param ebs_encryption_key: the customer managed key that EBS encrypts new
+        volumes and snapshots with (the account's EBS encryption-by-default key),
+        when it is not the bucket's: a ``kms.IKey`` or a key ARN. The identity may
+        use it only through EBS, and the vmimport role gets the VM Import guide's
+        KMS actions on it. Default: none (EBS encryption off, or the AWS managed
+        ``aws/ebs`` key, which needs no grant).
     :param vm_import: CREATE (this stack creates the account's ``vmimport``
         role, retained on delete; one stack per account), USE_EXISTING, NONE,
         or a :class:`VmImportAccountRole` that an account-level stack owns,
@@ -178,6 +190,7 @@ class RestorePermissions(Construct):
         identity: UserIdentity | RoleIdentity | None = None,
         profile: PolicyOptions | None = None,
         encryption_key: kms.IKey | None = None,
+        ebs_encryption_key: kms.IKey | str | None = None,
         vm_import: VmImportMode | VmImportAccountRole = VmImportMode.CREATE,
         create_outputs: bool = True,
         legacy_bucket_name: bool = False,
@@ -201,8 +214,15 @@ class RestorePermissions(Construct):
                 max_managed_policies=max_managed_policies,
             ),
         )
+        #: The ARN of ``ebs_encryption_key``, or None.
+        self.ebs_kms_key_arn = _with_path(
+            path, lambda: ebs_key_arn(ebs_encryption_key, "ebs_encryption_key")
+        )
         self.options = profile
         add_template_limits(scope)
+        add_resource_limit(Stack.of(scope))
+        # Before this construct adds any: the first count is of the application's own.
+        ResourceBudget.of(Stack.of(scope))
         slots = (
             list(dict.fromkeys(identity.access_keys)) if isinstance(identity, UserIdentity) else []
         )
@@ -266,6 +286,8 @@ class RestorePermissions(Construct):
         elif vm_import is not VmImportMode.NONE:
             self._vm_import = VmImportServiceRole.of(self, vm_import)
             self.vm_import_role = self._vm_import.role
+        if self._vm_import is not None and self.ebs_kms_key_arn is not None:
+            self._vm_import.add_ebs_key(self.ebs_kms_key_arn)
 
         self._add_buckets([self._bucket_arns(b, encryption_key) for b in all_buckets])
         if profile.profile is PolicyProfile.KB1025:
@@ -283,6 +305,44 @@ class RestorePermissions(Construct):
             )
         if create_outputs:
             self._create_outputs()
+        self._check_composition_and_size()
+
+    def _check_composition_and_size(self) -> None:
+        # A grant of the user's that unscopes a key is warned of at synth.
+        self.node.add_validation(_UnscopedKeyGrants(self))
+        self._reserve_resources()
+
+    def _reserve_resources(self) -> None:
+        """RestorePermissionsError once the stack cannot hold what it has (one line,
+        not CDK's trace at synth), counting CDK's metadata resource when it will add it."""
+        stack = Stack.of(self)
+        singletons: list[Construct] = [self._shared]
+        for holder in (root_stack(self), stack):
+            for child_id in (VmImportServiceRole.CONSTRUCT_ID, SECRET_KEY_ID):
+                child = holder.node.try_find_child(child_id)
+                if child is not None and Stack.of(child) is stack:
+                    singletons.append(child)  # type: ignore[arg-type]
+        total = ResourceBudget.of(stack).add(self, *singletons)
+
+        def split_off() -> int:
+            # The managed policies that synth will add past 6,144 characters.
+            extra = self._policies.planned_policies() - 1
+            role = self._vm_import
+            if isinstance(role, VmImportServiceRole) and Stack.of(role) is stack:
+                extra += role.policies.planned_policies() - 1
+            return max(0, extra)
+
+        problem = resource_problem(stack, total, split_off)
+        if problem is not None:
+            raise RestorePermissionsError(self.node.path, problem)
+
+    @property
+    def scoped_key_arns(self) -> list[str]:
+        """The KMS keys the construct scopes: the buckets' keys and the EBS key."""
+        keys = [b.kms_key_arn for b in self._buckets if b.kms_key_arn]
+        if self.ebs_kms_key_arn:
+            keys.append(self.ebs_kms_key_arn)
+        return list(dict.fromkeys(keys))
 
     def _create_identity(
         self, identity: UserIdentity | RoleIdentity, slots: list[AccessKeySlot]
@@ -377,9 +437,14 @@ class RestorePermissions(Construct):
             kms_key_arns=kms_key_arns,
             regions=self.options.allowed_regions,
             url_suffix=tokens.URL_SUFFIX,
+            ebs_kms_key_arns=[self.ebs_kms_key_arn] if self.ebs_kms_key_arn else [],
         )
         self._policies.set_statements(
-            own_identity_statements(self.options, kms=bool(kms_key_arns)), arns, self.options
+            own_identity_statements(
+                self.options, kms=bool(kms_key_arns), ebs_key=bool(self.ebs_kms_key_arn)
+            ),
+            arns,
+            self.options,
         )
         self._policies.check_fits("the restore identity", len(self._buckets), MAX_MANAGED_POLICIES)
         if isinstance(self._vm_import, VmImportAccountRole):
@@ -509,6 +574,61 @@ class RestorePermissions(Construct):
             )
         if self.vm_import_role is not None:
             _vm_import_role_output(Stack.of(self), self.vm_import_role)
+
+
+#: The id of the warning that a grant weakened the construct's KMS scoping.
+UNSCOPED_KEY_GRANT_WARNING = "restore-permissions:unscoped-key-grant"
+
+
+@jsii.implements(IValidation)
+class _UnscopedKeyGrants:
+    """Warns at synth when a grant puts an unconditioned KMS statement beside the scoped ones.
+
+    The construct lets S3 and EBS use its keys for the identity (``kms:ViaService``)
+    and lets grants be made only for AWS resources; every statement it writes on a
+    key has a condition. ``key.grant_decrypt(restore)`` lands in the same managed
+    policy without one, and then the key can be used directly, which the README's
+    evidence says is denied. Passing the key as ``encryption_key=`` keeps the scoping.
+    """
+
+    def __init__(self, restore: RestorePermissions) -> None:
+        self._restore = restore
+
+    def validate(self) -> list[str]:
+        stack = Stack.of(self._restore)
+        scoped = {
+            json.dumps(stack.resolve(arn), sort_keys=True): arn
+            for arn in self._restore.scoped_key_arns
+        }
+        found: dict[str, set[str]] = {}
+        # Grants to the construct land in its own policies (not the stack's shared ones).
+        for policy in self._restore._policies.policies:
+            document = stack.resolve(policy.document.to_json()) or {}
+            for statement in document.get("Statement", []):
+                actions = _as_list(statement.get("Action", []))
+                if statement.get("Effect") != "Allow" or "Condition" in statement:
+                    continue
+                kms_actions = [a for a in actions if a.lower().startswith("kms:") or a == "*"]
+                for resource in _as_list(statement.get("Resource", [])):
+                    rendered = json.dumps(resource, sort_keys=True)
+                    if kms_actions and (rendered in scoped or resource == "*"):
+                        found.setdefault(
+                            resource if isinstance(resource, str) else rendered, set()
+                        ).update(kms_actions)
+        for resource, granted in found.items():
+            Annotations.of(self._restore).add_warning_v2(
+                UNSCOPED_KEY_GRANT_WARNING,
+                f"A grant added {', '.join(sorted(granted))} on {resource} to this "
+                "RestorePermissions' managed policy without a condition: the key can now be "
+                "used directly, not only through S3 and EBS as the construct allows it. Pass "
+                "the key as encryption_key= (or add_bucket(..., encryption_key=key)) instead "
+                "of key.grant_*(restore).",
+            )
+        return []
+
+
+def _as_list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 #: The stack's one output of the account's vmimport role ARN, whatever the

@@ -60,6 +60,13 @@ def wildcard_resource_reason(resource_type: ResourceType, *, profile: PolicyProf
     return f"{resource_type.value} ARNs contain a wildcard given by the caller."
 
 
+#: Why a subnet ARN of another account holds a wildcard (shared_subnet_owners).
+SHARED_SUBNET_REASON = (
+    "shared_subnet_owners names the accounts that share their VPC subnets with this one "
+    "(AWS RAM); a restore may launch into any of their shared subnets, whose ids are picked "
+    "in the restore wizard. Only subnets of the named accounts, in the allowed Regions."
+)
+
 #: Why an action wildcard is granted, for the cdk-nag acknowledgment.
 WILDCARD_ACTION_REASONS: Mapping[str, str] = {
     "ec2:Describe*": (

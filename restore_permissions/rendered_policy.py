@@ -17,7 +17,11 @@ from constructs import Construct, IConstruct
 
 from . import nag, tokens
 from .errors import RestorePermissionsError
-from .nag_reasons import WILDCARD_ACTION_REASONS, wildcard_resource_reason
+from .nag_reasons import (
+    SHARED_SUBNET_REASON,
+    WILDCARD_ACTION_REASONS,
+    wildcard_resource_reason,
+)
 from .policy import (
     MANAGED_POLICY_LIMIT,
     PolicyOptions,
@@ -28,6 +32,7 @@ from .policy import (
     render_statements,
     statement_size,
 )
+from .policy.rendering import shared_subnet_arns
 from .policy.sizing import ESTIMATE_ROOM, MAX_CHARS_PER_BUCKET, deployed_length
 from .scopes import stack_of
 from .tokens import ResolvedTokens
@@ -126,6 +131,21 @@ class PolicySet:
         length.prefetch(statements)
         total = sum(statement_size(s, length) + 1 for s in statements)
         return max(1, math.ceil(total / ESTIMATE_ROOM))
+
+    def planned_policies(self) -> int:
+        """How many managed policies synth will place the current rendering in (as
+        :meth:`place_statements` plans them, without the grants added later)."""
+        rendering = self._require_rendering()
+        statements = render_statements(
+            rendering.specs,
+            rendering.targets,
+            rendering.options,
+            for_vm_import_role=rendering.for_vm_import_role,
+        )
+        length = DeployedLength(Stack.of(self.owner))
+        return max(
+            1, len(plan_documents([_with_cfn_strings(s) for s in statements], length=length))
+        )
 
     def check_fits(self, whose: str, buckets: int, max_allowed: int) -> None:
         """ValueError at construction when ``buckets`` cannot fit the allowed managed policies."""
@@ -230,6 +250,9 @@ class PolicySet:
                     reasons.setdefault(
                         resource, wildcard_resource_reason(resource_type, profile=self._profile)
                     )
+        if rendering.options is not None:
+            for resource in shared_subnet_arns(rendering.options, rendering.targets):
+                reasons.setdefault(resource, SHARED_SUBNET_REASON)
         return reasons
 
 

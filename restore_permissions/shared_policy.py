@@ -38,6 +38,13 @@ class SharedRestorePolicy(Construct):
                 options.federation,
                 options.email_notifications,
             )
+            # Only when set, so that existing stacks keep their ids. (object_lock
+            # changes only each identity's own statements.)
+            + (
+                (("shared_subnet_owners", options.shared_subnet_owners),)
+                if options.shared_subnet_owners
+                else ()
+            )
         )
         construct_id = f"RestorePermissionsShared{hashlib.sha256(key.encode()).hexdigest()[:8]}"
         existing = find_child(stack, construct_id)

@@ -19,18 +19,21 @@ from __future__ import annotations
 
 import json
 import pathlib
+from collections.abc import Callable
 from typing import Any
 
 import jsii
 from aws_cdk import (
+    CfnResource,
     IPolicyValidationContext,
     IPolicyValidationPlugin,
     PolicyValidationPluginReport,
     PolicyViolatingResource,
     PolicyViolation,
+    Stack,
     Validations,
 )
-from constructs import Construct, IConstruct
+from constructs import Construct, IConstruct, IValidation
 
 from .scopes import app_root, find_child
 
@@ -123,6 +126,117 @@ class _TemplateLimitsMarker(Construct):
     """Marks the app whose validation plugins hold TemplateLimits (a child of the app)."""
 
     ID = "RestorePermissionsTemplateLimits"
+
+
+#: The context key through which the CDK CLI turns version reporting on
+#: (cdk.json's ``versionReporting``, true unless set to false).
+VERSION_REPORTING_CONTEXT = "aws:cdk:version-reporting"
+
+
+@jsii.implements(IValidation)
+class _ResourceLimit:
+    """Counts a stack's resources at synth, before CDK writes the template.
+
+    Validations run after CDK adds its ``AWS::CDK::Metadata`` resource (with
+    version reporting on, the default of a consumer app) and after the policies
+    are split, and before CDK's own count, which fails with a long trace.
+    """
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+
+    def validate(self) -> list[str]:
+        resources = [c for c in self._stack.node.find_all() if isinstance(c, CfnResource)]
+        if len(resources) <= MAX_RESOURCES:
+            return []
+        metadata = [r for r in resources if r.cfn_resource_type == "AWS::CDK::Metadata"]
+        counting = (
+            ", counting the AWS::CDK::Metadata resource that CDK adds while version reporting "
+            'is on (cdk.json\'s "versionReporting", on by default)'
+            if metadata
+            else ""
+        )
+        return [
+            f"stack {self._stack.node.path!r} has {len(resources)} resources{counting}; "
+            f"CloudFormation allows {MAX_RESOURCES}. Spread the customers over more stacks."
+        ]
+
+
+class _ResourceLimitMarker(Construct):
+    """Marks a stack whose resources :class:`_ResourceLimit` counts (a child of the stack)."""
+
+    ID = "RestorePermissionsResourceLimit"
+
+
+def add_resource_limit(stack: Stack) -> None:
+    """Count ``stack``'s resources at synth (once per stack)."""
+    if stack.node.try_find_child(_ResourceLimitMarker.ID) is None:
+        _ResourceLimitMarker(stack, _ResourceLimitMarker.ID)
+        stack.node.add_validation(_ResourceLimit(stack))
+
+
+def version_reporting(scope: IConstruct) -> bool:
+    """Whether CDK will add its ``AWS::CDK::Metadata`` resource to the stacks of ``scope``'s app."""
+    return str(scope.node.try_get_context(VERSION_REPORTING_CONTEXT)).lower() == "true"
+
+
+#: Within this many resources of the limit, the construction-time count also
+#: estimates the managed policies that synth will split off (it renders them).
+_ESTIMATE_WITHIN = 50
+
+
+class ResourceBudget(Construct):
+    """The resources a stack holds so far, counted as RestorePermissions are added.
+
+    The first count walks the stack (the application's own resources); later
+    ones add each construct's subtree and the stack-level resources it created
+    (the vmimport role, the shared policy, the secrets' key), so that a stack of
+    hundreds of customers is not walked once per customer.
+    """
+
+    ID = "RestorePermissionsResourceBudget"
+
+    @classmethod
+    def of(cls, stack: Stack) -> ResourceBudget:
+        existing = stack.node.try_find_child(cls.ID)
+        return existing if isinstance(existing, ResourceBudget) else cls(stack, cls.ID)
+
+    def __init__(self, stack: Stack, construct_id: str) -> None:
+        super().__init__(stack, construct_id)
+        self.count = _resources_in(stack)
+        self._counted: set[str] = set()
+
+    def add(self, *subtrees: IConstruct) -> int:
+        """Count the resources of ``subtrees`` not counted before; the stack's total."""
+        for subtree in subtrees:
+            if subtree.node.path not in self._counted:
+                self._counted.add(subtree.node.path)
+                self.count += _resources_in(subtree)
+        return self.count
+
+
+def _resources_in(scope: IConstruct) -> int:
+    return sum(1 for c in scope.node.find_all() if isinstance(c, CfnResource))
+
+
+def resource_problem(stack: Stack, total: int, estimate_extra: Callable[[], int]) -> str | None:
+    """Why ``total`` resources (plus CDK's metadata, plus what synth splits off) do not fit."""
+    metadata = version_reporting(stack)
+    total += metadata
+    if total + _ESTIMATE_WITHIN > MAX_RESOURCES:
+        total += estimate_extra()
+    if total <= MAX_RESOURCES:
+        return None
+    counting = (
+        ", counting the AWS::CDK::Metadata resource that CDK adds while version reporting is "
+        'on (cdk.json\'s "versionReporting", on by default)'
+        if metadata
+        else ""
+    )
+    return (
+        f"stack {stack.node.path!r} would have {total} resources{counting}; CloudFormation "
+        f"allows {MAX_RESOURCES}. Spread the customers over more stacks."
+    )
 
 
 def add_template_limits(scope: IConstruct) -> None:

@@ -7,6 +7,7 @@ import enum
 import jsii
 from aws_cdk import Annotations, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct, IConstruct, IValidation
 
 from . import tokens
@@ -19,6 +20,7 @@ from .policy import (
     vm_import_role_statements,
     vm_import_trust_conditions,
 )
+from .policy.statements import kms_key_arn_problem
 from .rendered_policy import PolicySet
 from .scopes import find_child, root_stack, stack_of
 
@@ -42,6 +44,26 @@ class VmImportMode(enum.Enum):
 
 #: IAM's default quota of managed policies per role.
 DEFAULT_ROLE_POLICY_QUOTA = 10
+
+
+def ebs_key_arn(key: object, argument: str) -> str | None:
+    """The ARN of an EBS encryption key given as a ``kms.IKey`` or an ARN (ValueError otherwise).
+
+    An ARN string must be a key ARN, not an alias (EBS grants and
+    ``kms:ViaService`` name the key); deploy-time values are not checked.
+    """
+    if key is None:
+        return None
+    if isinstance(key, str):
+        if not tokens.is_unresolved(key) and (problem := kms_key_arn_problem(key)):
+            raise ValueError(f"{argument}={key!r} {problem}")
+        return key
+    if not hasattr(key, "key_arn"):
+        raise ValueError(
+            f"{argument}={key!r} is invalid: pass a kms.IKey or a KMS key ARN, for example "
+            "'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'"
+        )
+    return str(key.key_arn)
 
 
 class VmImportServiceRole(Construct):
@@ -137,6 +159,7 @@ class VmImportServiceRole(Construct):
         self._bucket_arns: list[str] = []
         self._object_arns: list[str] = []
         self._kms_key_arns: list[str] = []
+        self._ebs_kms_key_arns: list[str] = []
         #: Whether the policies hold the role's EC2 statements too (not only buckets).
         self.holds_role_statements = mode is VmImportMode.CREATE
         self.node.add_validation(_RolePolicyQuota(self))
@@ -167,18 +190,30 @@ class VmImportServiceRole(Construct):
             if kms_key_arn is not None and kms_key_arn not in self._kms_key_arns:
                 self._kms_key_arns.append(kms_key_arn)
         self.policies.max_policies = max(self.policies.max_policies, max_policies)
+        self._set_statements()
+
+    def add_ebs_key(self, kms_key_arn: str) -> None:
+        """Let VM Import/Export use the account's EBS encryption key (VM Import guide:
+        with EBS encryption by default under a customer managed key, the role needs it)."""
+        if kms_key_arn not in self._ebs_kms_key_arns:
+            self._ebs_kms_key_arns.append(kms_key_arn)
+            self._set_statements()
+
+    def _set_statements(self) -> None:
         arns = PolicyTargets(
             partition=tokens.PARTITION,
             account=tokens.account_of(stack_of(self)),
             bucket_arns=self._bucket_arns,
             object_arns=self._object_arns,
             kms_key_arns=self._kms_key_arns,
+            ebs_kms_key_arns=self._ebs_kms_key_arns,
         )
         self.policies.set_statements(
             vm_import_role_statements(
                 existing_role=not self.holds_role_statements,
                 kms=bool(self._kms_key_arns),
                 buckets=bool(self._bucket_arns),
+                ebs_key=bool(self._ebs_kms_key_arns),
             ),
             arns,
             for_vm_import_role=True,
@@ -207,6 +242,9 @@ class VmImportAccountRole(VmImportServiceRole):
         construct's policies (the role's EC2 statements and every bucket) to
         it instead of creating it. Its trust policy is left as it is.
         Default: False.
+    :param ebs_encryption_key: the account's EBS encryption-by-default key, when
+        it is a customer managed key: a ``kms.IKey`` or a key ARN. VM Import/Export
+        gets the guide's KMS actions on it. Default: none.
     """
 
     def __init__(
@@ -216,10 +254,12 @@ class VmImportAccountRole(VmImportServiceRole):
         *,
         max_managed_policies: int = DEFAULT_ROLE_POLICY_QUOTA,
         role_exists: bool = False,
+        ebs_encryption_key: kms.IKey | str | None = None,
     ) -> None:
         try:
             check_bool(role_exists, "role_exists")
             check_policy_quota(max_managed_policies)
+            ebs_arn = ebs_key_arn(ebs_encryption_key, "ebs_encryption_key")
         except ValueError as error:
             raise RestorePermissionsError(construct_path(scope, construct_id), str(error)) from None
         if not role_exists:
@@ -234,6 +274,8 @@ class VmImportAccountRole(VmImportServiceRole):
             # A retained role lost its EC2 statements with the stack that created it.
             self.holds_role_statements = True
             self.add_buckets([], max_policies=max_managed_policies)
+        if ebs_arn is not None:
+            self.add_ebs_key(ebs_arn)
 
 
 def _creators(root: IConstruct) -> list[VmImportServiceRole]:

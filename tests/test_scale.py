@@ -240,20 +240,51 @@ def test_the_applications_own_outputs_count_too() -> None:
         app.synth()
 
 
-def test_past_500_resources_the_user_meets_cdks_error() -> None:
-    # About five resources per user-mode construct: 101 customers pass the limit.
+def test_past_500_resources_construction_fails_in_one_line() -> None:
+    # About five resources per user-mode construct: the 100th customer passes the
+    # limit, and fails as it is added, before CDK's own count at synth.
     app = new_app()
     stack = cdk.Stack(app, "Test")
-    for i in range(101):
+    for i in range(99):
         RestorePermissions(
             stack, f"Customer{i}", bucket=f"customer-{i}-backups", create_outputs=False
         )
-    with pytest.raises(RuntimeError) as error:
+    with pytest.raises(ValueError) as error:
+        RestorePermissions(stack, "Customer99", bucket="customer-99-backups", create_outputs=False)
+    # 100 customers of five resources and five stack-level ones (as CDK counted
+    # 510 for 101 before); no metadata resource in a test App.
+    assert str(error.value) == (
+        "Test/Customer99: stack 'Test' would have 505 resources; CloudFormation allows 500. "
+        "Spread the customers over more stacks."
+    )
+    assert "\n" not in str(error.value)
+
+
+def test_the_applications_own_resources_count_at_synth() -> None:
+    app = new_app()
+    stack = cdk.Stack(app, "Test")
+    RestorePermissions(stack, "Restore", bucket="my-backups", create_outputs=False)
+    for i in range(500):
+        cdk.CfnWaitConditionHandle(stack, f"Mine{i}")
+    with pytest.raises(
+        RuntimeError, match=r"stack 'Test' has 50\d resources; CloudFormation allows 500"
+    ):
         app.synth()
-    # 101 customers of five resources, the vmimport role and its policies, the secrets' key
-    # and the shared policy.
-    assert "Number of resources in stack 'Test': 510 is greater than allowed maximum of 500" in str(
-        error.value
+
+
+def test_version_reporting_counts_cdks_metadata_resource() -> None:
+    # What the CDK CLI passes with cdk.json's default "versionReporting".
+    # One customer fewer than without it (test above): 98 * 5 + 5 + 1 = 496; 501 with the 99th.
+    stack = cdk.Stack(new_app(**{"aws:cdk:version-reporting": True}), "Test")
+    for i in range(98):
+        RestorePermissions(
+            stack, f"Customer{i}", bucket=f"customer-{i}-backups", create_outputs=False
+        )
+    with pytest.raises(ValueError) as error:
+        RestorePermissions(stack, "Customer98", bucket="customer-98-backups", create_outputs=False)
+    assert str(error.value).startswith(
+        "Test/Customer98: stack 'Test' would have 501 resources, counting the AWS::CDK::Metadata "
+        "resource that CDK adds while version reporting is on"
     )
 
 
