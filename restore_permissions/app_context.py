@@ -111,6 +111,15 @@ OPTIONS: Mapping[str, Option] = {
     "allowed_regions": Option("comma-separated Regions for the EC2 calls", "any Region"),
     "instance_tag": Option("`KEY=VALUE` tag guard on launched instances", "none", _LEAST),
     "kms_key_arn": Option("ARN of the KMS key that encrypts the backups", "none"),
+    "ebs_kms_key_arn": Option(
+        "ARN of the customer managed key of EBS encryption by default", "none"
+    ),
+    "object_lock": Option(
+        "the bucket uses S3 Object Lock: grant retention (true/false)", "false", _LEAST
+    ),
+    "shared_subnet_owners": Option(
+        "comma-separated accounts whose subnets are shared with this one (AWS RAM)", "none", _LEAST
+    ),
     "federation": Option("grant `sts:GetFederationToken` (true/false)", "false", _LEAST),
     "email_notifications": Option(
         "grant `ses:SendEmail`, `ses:SendRawEmail` (true/false)", "false", _LEAST
@@ -234,6 +243,8 @@ class AppContext:
     vm_import: VmImportMode
     #: ``(OU ids, Region)`` with ``-c rollout=stackset``, else None.
     rollout: tuple[tuple[str, ...], str] | None
+    #: The customer managed key of EBS encryption by default, or None.
+    ebs_kms_key_arn: str | None = None
 
     @classmethod
     def of(cls, app: cdk.App) -> AppContext:
@@ -280,6 +291,9 @@ class AppContext:
         kms_key_arn = read.text("kms_key_arn")
         if kms_key_arn is not None and (problem := kms_key_arn_problem(kms_key_arn)):
             raise ContextError(f"-c kms_key_arn={kms_key_arn!r} {problem}")
+        ebs_kms_key_arn = read.text("ebs_kms_key_arn")
+        if ebs_kms_key_arn is not None and (problem := kms_key_arn_problem(ebs_kms_key_arn)):
+            raise ContextError(f"-c ebs_kms_key_arn={ebs_kms_key_arn!r} {problem}")
         return cls(
             stack_name=stack_name,
             bucket_name=bucket_name,
@@ -290,6 +304,7 @@ class AppContext:
             profile=_profile(read),
             vm_import=read.choice("vm_import_role", VmImportMode, VmImportMode.CREATE),
             rollout=_rollout(read),
+            ebs_kms_key_arn=ebs_kms_key_arn,
         )
 
     def new_stack(self, app: cdk.App) -> cdk.Stack:
@@ -315,6 +330,7 @@ class AppContext:
             "encryption_key": kms.Key.from_key_arn(stack, "BackupKey", self.kms_key_arn)
             if self.kms_key_arn is not None
             else None,
+            "ebs_encryption_key": self.ebs_kms_key_arn,
         }
 
     def add_rollout(self, app: cdk.App, *, member: cdk.Stack) -> None:
@@ -422,7 +438,20 @@ def _profile(read: _Reader) -> PolicyOptions:
         federation=read.flag("federation", default=False),
         email_notifications=read.flag("email_notifications", default=False),
         restore_only=read.flag("restore_only", default=False),
+        object_lock=read.flag("object_lock", default=False),
+        shared_subnet_owners=_shared_subnet_owners(read),
     )
+
+
+def _shared_subnet_owners(read: _Reader) -> list[str] | None:
+    owners = read.items("shared_subnet_owners")
+    for owner in owners or ():
+        if not re.fullmatch(r"\d{12}", owner):
+            raise ContextError(
+                f"-c shared_subnet_owners={read.text('shared_subnet_owners')!r} is invalid: "
+                f"{owner!r} is not a 12-digit AWS account id"
+            )
+    return owners
 
 
 def _tag(read: _Reader) -> tuple[str, str] | None:

