@@ -219,10 +219,7 @@ class RestorePermissions(Construct):
             path, lambda: ebs_key_arn(ebs_encryption_key, "ebs_encryption_key")
         )
         self.options = profile
-        add_template_limits(scope)
-        add_resource_limit(Stack.of(scope))
-        # Before this construct adds any: the first count is of the application's own.
-        ResourceBudget.of(Stack.of(scope))
+        _add_limit_checks(scope)
         slots = (
             list(dict.fromkeys(identity.access_keys)) if isinstance(identity, UserIdentity) else []
         )
@@ -714,6 +711,14 @@ class _PolicyArns:
         return Fn.join(
             ",", [policy.managed_policy_arn for policy in self._restore.managed_policies]
         )
+
+
+def _add_limit_checks(scope: Construct) -> None:
+    """The app's template limits and the stack's resource count, once each."""
+    add_template_limits(scope)
+    add_resource_limit(Stack.of(scope))
+    # Before this construct adds any: the first count is of the application's own.
+    ResourceBudget.of(Stack.of(scope))
 
 
 T = TypeVar("T")
