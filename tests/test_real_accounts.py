@@ -323,3 +323,64 @@ def test_the_cli_prints_the_new_options(capsys: pytest.CaptureFixture[str]) -> N
     with pytest.raises(SystemExit):
         main(["policy", "--bucket", "my-backups", "--shared-subnet-owner", "4444"])
     assert "'4444' is not a 12-digit AWS account id" in capsys.readouterr().err
+
+
+# --- ebs_encryption_key on the construct and on the account's vmimport role ------
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "alias/aws/ebs",
+            "ebs_encryption_key='alias/aws/ebs' is not a KMS key ARN "
+            "(arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID; not an alias)",
+        ),
+        (
+            42,
+            "ebs_encryption_key=42 is invalid: pass a kms.IKey or a KMS key ARN, for example "
+            "'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'",
+        ),
+    ],
+)
+def test_a_bad_ebs_key_is_refused_with_the_path(value: object, message: str) -> None:
+    import aws_cdk as cdk  # noqa: PLC0415
+
+    from restore_permissions import RestorePermissions, VmImportAccountRole  # noqa: PLC0415
+
+    from .conftest import new_app  # noqa: PLC0415
+
+    app = new_app()
+    with pytest.raises(ValueError) as error:
+        RestorePermissions(
+            cdk.Stack(app, "Test"),
+            "Restore",
+            bucket="my-backups",
+            ebs_encryption_key=value,  # type: ignore[arg-type]
+        )
+    assert str(error.value) == f"Test/Restore: {message}"
+    with pytest.raises(ValueError) as error:
+        VmImportAccountRole(cdk.Stack(app, "Account"), "VmImport", ebs_encryption_key=value)  # type: ignore[arg-type]
+    assert str(error.value) == f"Account/VmImport: {message}"
+
+
+def test_the_account_role_and_a_deploy_time_key() -> None:
+    import aws_cdk as cdk  # noqa: PLC0415
+
+    from restore_permissions import VmImportAccountRole  # noqa: PLC0415
+
+    from .conftest import new_app, synthesize  # noqa: PLC0415
+
+    app = new_app()
+    stack = cdk.Stack(app, "Account")
+    key_arn = cdk.Fn.import_value("EbsKeyArn")  # known at deploy time only: not checked
+    VmImportAccountRole(stack, "VmImport", ebs_encryption_key=key_arn)
+    synth = synthesize(app, stack)
+    statements = [
+        s
+        for r in synth.resources("AWS::IAM::ManagedPolicy").values()
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    (ebs,) = [s for s in statements if s.get("Sid") == "EbsKey"]
+    assert ebs["Resource"] == {"Fn::ImportValue": "EbsKeyArn"}
+    assert "kms:CreateGrant" in ebs["Action"]
