@@ -15,6 +15,7 @@ from .catalogue import ResourceType, Source
 from .workflows import (
     _CHOOSE_PLACEMENT,
     _IMPORT_IMAGE,
+    _IMPORT_SNAPSHOT,
     _LAUNCH_TOUCHES,
     _SPOT_SERVICE_LINKED_ROLE,
     _VM_IMPORT_READS,
@@ -109,11 +110,7 @@ REAL_ACCOUNT_WORKFLOWS: tuple[Workflow, ...] = (
         name="ebs-default-key-volume",
         title="Restore as an EBS volume where EBS encrypts by default with a customer managed key",
         calls=(
-            _ec2(
-                "ImportSnapshot",
-                "import the disk as an EBS snapshot",
-                Touch(ResourceType.IMPORT_SNAPSHOT_TASK, _REQUESTED),
-            ),
+            _IMPORT_SNAPSHOT,
             _tag_on_create(
                 ResourceType.IMPORT_SNAPSHOT_TASK, "ImportSnapshot", "tag the import task"
             ),
