@@ -259,19 +259,19 @@ def _twins(
             yield "another Region", call, dataclasses.replace(target, region=OTHER_REGION)
     if resource_type in (ResourceType.BUCKET, ResourceType.OBJECTS):
         yield "another bucket", call, dataclasses.replace(target, bucket=OTHER_BUCKET)
-    if resource_type is ResourceType.KMS_KEY:
-        yield "another key", call, dataclasses.replace(target, kms_key_arn=OTHER_KEY)
+    key_fields = {ResourceType.KMS_KEY: "kms_key_arn", ResourceType.EBS_KMS_KEY: "ebs_kms_key_arn"}
+    if resource_type in key_fields:
+        field = key_fields[resource_type]
+        yield "another key", call, _with_key(target, field, OTHER_KEY)
         # A key id names a key within one account and Region (KMS developer
         # guide, key identifiers): the same id elsewhere is another key.
-        _, _, service, region, account, key_id = target.kms_key_arn.split(":", 5)
+        _, _, service, region, account, key_id = getattr(target, field).split(":", 5)
         for label, changed in (
             ("the key id in another account", f"{region}:{OTHER_ACCOUNT}"),
             ("the key id in another Region", f"{OTHER_REGION}:{account}"),
         ):
             other = f"arn:{target.partition}:{service}:{changed}:{key_id}"
-            yield label, call, dataclasses.replace(target, kms_key_arn=other)
-    if resource_type is ResourceType.EBS_KMS_KEY:
-        yield "another key", call, dataclasses.replace(target, ebs_kms_key_arn=OTHER_KEY)
+            yield label, call, _with_key(target, field, other)
     if call.aws_service_name:
         yield (
             "another service's role",
@@ -292,6 +292,13 @@ def _twins(
         yield "outside the creating call", dataclasses.replace(call, create_action=None), target
     elif target.instance_tag and touch is not None and touch.tagging is not Tagging.NONE:
         yield "without the tag", call, dataclasses.replace(target, instance_tag=None)
+
+
+def _with_key(target: Target, field: str, arn: str) -> Target:
+    """``target`` with its bucket key (``kms_key_arn``) or EBS key (``ebs_kms_key_arn``) changed."""
+    if field == "kms_key_arn":
+        return dataclasses.replace(target, kms_key_arn=arn)
+    return dataclasses.replace(target, ebs_kms_key_arn=arn)
 
 
 #: Key ARNs carry an account, but another account's key is its own twin ("another key").
