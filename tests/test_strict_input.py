@@ -16,6 +16,7 @@ created, so nothing is synthesized.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -131,6 +132,19 @@ def is_str_or_none(value: Any) -> bool:
     return value is None or isinstance(value, str)
 
 
+def _is_ebs_key(value: Any) -> bool:
+    """A kms.IKey, a KMS key ARN, or None: what ebs_encryption_key accepts."""
+    from restore_permissions.policy.statements import kms_key_arn_problem  # noqa: PLC0415
+
+    if isinstance(value, str):
+        return kms_key_arn_problem(value) is None
+    return value is None or hasattr(value, "key_arn")
+
+
+def _is_account_id(value: str) -> bool:
+    return re.fullmatch(r"\d{12}", value) is not None
+
+
 CASES: dict[str, Case] = {
     # RestorePermissions
     "RestorePermissions.bucket": (
@@ -148,6 +162,11 @@ CASES: dict[str, Case] = {
     "RestorePermissions.encryption_key": (
         lambda v: construct(encryption_key=v),
         lambda v: v is None,
+        True,
+    ),
+    "RestorePermissions.ebs_encryption_key": (
+        lambda v: construct(ebs_encryption_key=v),
+        _is_ebs_key,
         True,
     ),
     "RestorePermissions.vm_import": (
@@ -213,7 +232,13 @@ CASES: dict[str, Case] = {
             is_bool,
             False,
         )
-        for name in ("federation", "email_notifications", "restore_only", "object_acl_writes")
+        for name in (
+            "federation",
+            "email_notifications",
+            "restore_only",
+            "object_acl_writes",
+            "object_lock",
+        )
     },
     "PolicyProfile.least_privilege.allowed_regions": (
         lambda v: PolicyProfile.least_privilege(allowed_regions=v),
@@ -223,6 +248,17 @@ CASES: dict[str, Case] = {
     "PolicyProfile.least_privilege.instance_tag": (
         lambda v: PolicyProfile.least_privilege(instance_tag=v),
         lambda v: v is None,
+        False,
+    ),
+    "PolicyProfile.least_privilege.shared_subnet_owners": (
+        lambda v: PolicyProfile.least_privilege(shared_subnet_owners=v),
+        lambda v: (
+            v is None
+            or (
+                isinstance(v, (list, tuple))
+                and all(isinstance(a, str) and _is_account_id(a) for a in v)
+            )
+        ),
         False,
     ),
     "PolicyProfile.kb1025.allowed_regions": (
@@ -247,6 +283,13 @@ CASES: dict[str, Case] = {
     "VmImportAccountRole.role_exists": (
         lambda v: VmImportAccountRole(cdk.Stack(_app, fresh_id()), "VmImport", role_exists=v),
         is_bool,
+        True,
+    ),
+    "VmImportAccountRole.ebs_encryption_key": (
+        lambda v: VmImportAccountRole(
+            cdk.Stack(_app, fresh_id()), "VmImport", ebs_encryption_key=v
+        ),
+        _is_ebs_key,
         True,
     ),
     "VmImportServiceRole.mode": (

@@ -117,6 +117,10 @@ def _accounts(accounts: Sequence[str] | None) -> tuple[str, ...]:
             f"shared_subnet_owners={accounts!r} is invalid: pass a list of 12-digit account ids, "
             f"for example [{accounts!r}]"
         )
+    if accounts is not None and not isinstance(accounts, (list, tuple)):
+        raise ValueError(
+            f"shared_subnet_owners={accounts!r} is invalid: pass a list of 12-digit account ids"
+        )
     return tuple(accounts or ())
 
 
