@@ -90,6 +90,19 @@ KEY_GRANTS = (
     "the restored volumes, never to a principal the holder chooses (attack row "
     "kms-grant-to-a-principal, denied in every profile)."
 )
+EBS_KEY_GRANTS = (
+    "On the account's EBS encryption key (ebs_encryption_key) only, and only with "
+    "kms:GrantIsForAWSResource true, as for the backup key (EBS encryption guide): a grant "
+    "goes to EBS for the restored volumes, never to a principal the holder chooses "
+    "(tests/test_real_accounts.py: test_grants_on_the_ebs_key_only_for_aws_resources)."
+)
+SPOT_SERVICE_LINKED_ROLE = (
+    "Only the AWSServiceRoleForEC2Spot role's own ARN, and only with iam:AWSServiceName = "
+    "spot.amazonaws.com: the EC2 user guide requires the role before a first Spot request "
+    "through the API. A service-linked role's trust and policy are AWS's, not the "
+    "creator's; any other service's role is denied (tests/test_real_accounts.py: "
+    "test_no_other_services_role_can_be_created)."
+)
 GET_OBJECT = (
     "Reading the backups is the restore (MSP360's granular S3 policy for the identity, the VM "
     "Import guide for the vmimport role). The statement's Resource is the backup bucket's "
@@ -185,6 +198,12 @@ ACCEPTED: tuple[Accepted, ...] = (
     ),
     _cs_all("ResourceExposure", "BackupKey: kms:CreateGrant", VM_IMPORT_ROLE + "On the key."),
     _cs_all("ResourceExposure", "BackupKeyGrants: kms:CreateGrant", KEY_GRANTS),
+    _cs_all("ResourceExposure", "EbsKeyGrants: kms:CreateGrant", EBS_KEY_GRANTS),
+    _cs_all(
+        "ResourceExposure",
+        "SpotServiceLinkedRole: iam:CreateServiceLinkedRole",
+        SPOT_SERVICE_LINKED_ROLE,
+    ),
     _cs_all("ResourceExposure", "BackupObjectAcls: s3:PutObjectAcl", ACL_WRITES),
     _cs_all("ResourceExposure", "BackupObjectAcls: s3:PutObjectVersionAcl", ACL_WRITES),
     _cs_all(
@@ -214,6 +233,12 @@ ACCEPTED: tuple[Accepted, ...] = (
     ),
     _pa("PERMISSIONS_MANAGEMENT_ACTIONS", "BackupKey: kms:CreateGrant", VM_IMPORT_ROLE),
     _pa("PERMISSIONS_MANAGEMENT_ACTIONS", "BackupKeyGrants: kms:CreateGrant", KEY_GRANTS),
+    _pa("PERMISSIONS_MANAGEMENT_ACTIONS", "EbsKeyGrants: kms:CreateGrant", EBS_KEY_GRANTS),
+    _pa(
+        "PERMISSIONS_MANAGEMENT_ACTIONS",
+        "SpotServiceLinkedRole: iam:CreateServiceLinkedRole",
+        SPOT_SERVICE_LINKED_ROLE,
+    ),
     _pa("PERMISSIONS_MANAGEMENT_ACTIONS", "BackupObjectAcls: s3:PutObjectAcl", ACL_WRITES),
     _pa("PERMISSIONS_MANAGEMENT_ACTIONS", "BackupObjectAcls: s3:PutObjectVersionAcl", ACL_WRITES),
     _pa(
