@@ -574,6 +574,26 @@ ATTACKS: tuple[Attack, ...] = (
         _PARLIAMENT_PERMISSIONS + "; " + _S3_ACL,
         (Closure.NO_ACL_WRITES,),
     ),
+    # Accounts set up in common ways (policy/real_accounts.py).
+    Attack(
+        "service-linked-role-for-another-service",
+        _ESCALATION,
+        "Create another service's service-linked role (the Spot one is granted)",
+        (
+            _call(
+                "iam:CreateServiceLinkedRole",
+                "create EMR's service-linked role",
+                Touch(
+                    ResourceType.ANY,
+                    outside_arn="arn:{partition}:iam::{account}:role/aws-service-role/"
+                    "elasticmapreduce.amazonaws.com/AWSServiceRoleForEMRCleanup",
+                ),
+                aws_service_name="elasticmapreduce.amazonaws.com",
+            ),
+        ),
+        _RHINO + "; IAM user guide, iam:AWSServiceName",
+        _ALWAYS,
+    ),
 )
 
 
