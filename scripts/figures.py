@@ -44,6 +44,7 @@ README = ROOT / "README.md"
 BENCH_README = ROOT / "bench" / "README.md"
 ACCOUNT = "111122223333"
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+EBS_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/5678abcd-12ab-34cd-56ef-1234567890ab"
 
 #: The bench cases the README quotes (a substring of the bench table's "Case" cell).
 USER_CUSTOMERS = "user-mode customers"
@@ -90,12 +91,22 @@ def policy_figures() -> dict[str, Any]:
     tag_restore_only = PolicyProfile.least_privilege(instance_tag=tag, restore_only=True)
     role = PolicyTargets.for_buckets(["my-backups"], account=ACCOUNT)
     role_kms = PolicyTargets.for_buckets(["my-backups"], account=ACCOUNT, kms_key_arns=[KEY])
+    role_kms_ebs = PolicyTargets.for_buckets(
+        ["my-backups"], account=ACCOUNT, kms_key_arns=[KEY], ebs_kms_key_arns=[EBS_KEY]
+    )
     commercial = sorted(r for r, partition in known_regions().items() if partition == "aws")
     largest_all = _largest(commercial)
     return {
         "sizes": {
             "least_privilege": _size(PolicyProfile.least_privilege()),
             "least_privilege_kms": _size(PolicyProfile.least_privilege(), kms=True),
+            "least_privilege_kms_ebs_key": iam_size(
+                identity_policy(PolicyProfile.least_privilege(), role_kms_ebs)
+            ),
+            "least_privilege_object_lock": _size(PolicyProfile.least_privilege(object_lock=True)),
+            "least_privilege_shared_subnets": _size(
+                PolicyProfile.least_privilege(shared_subnet_owners=["444455556666"])
+            ),
             "least_privilege_restore_only_kms": _size(restore_only, kms=True),
             "least_privilege_tag_restore_only_kms": _size(tag_restore_only, kms=True),
             "least_privilege_every_option_kms": _size(every_option, kms=True),
@@ -103,6 +114,7 @@ def policy_figures() -> dict[str, Any]:
             "kb1025_kms": _size(PolicyProfile.kb1025(), kms=True),
             "vmimport": iam_size(vm_import_role_policy(role)),
             "vmimport_kms": iam_size(vm_import_role_policy(role_kms)),
+            "vmimport_kms_ebs_key": iam_size(vm_import_role_policy(role_kms_ebs)),
         },
         "largest_ten_regions": iam_size(_largest(commercial[:10])),
         "commercial_regions": len(commercial),
@@ -166,6 +178,11 @@ def blocks(data: Mapping[str, Any]) -> dict[str, str]:
                 "| --- | --- |",
                 f"| `least_privilege()` | {sizes['least_privilege']} |",
                 f"| `least_privilege()`, KMS | {sizes['least_privilege_kms']} |",
+                "| `least_privilege()`, KMS, EBS key (`ebs_encryption_key`) | "
+                f"{sizes['least_privilege_kms_ebs_key']} |",
+                f"| `least_privilege(object_lock=True)` | {sizes['least_privilege_object_lock']} |",
+                "| `least_privilege(shared_subnet_owners=[ACCOUNT])` | "
+                f"{sizes['least_privilege_shared_subnets']} |",
                 "| `least_privilege(restore_only=True)`, KMS | "
                 f"{sizes['least_privilege_restore_only_kms']} |",
                 "| `least_privilege(...)`, tag guard, `restore_only`, KMS | "
@@ -174,7 +191,8 @@ def blocks(data: Mapping[str, Any]) -> dict[str, str]:
                 f"{sizes['least_privilege_every_option_kms']} |",
                 f"| `kb1025()` | {sizes['kb1025']} |",
                 f"| `kb1025()`, KMS | {sizes['kb1025_kms']} |",
-                f"| `vmimport` role (with KMS) | {sizes['vmimport']} ({sizes['vmimport_kms']}) |",
+                f"| `vmimport` role (with KMS; with KMS and an EBS key) | {sizes['vmimport']} "
+                f"({sizes['vmimport_kms']}; {sizes['vmimport_kms_ebs_key']}) |",
                 "",
                 "A test checks that the largest combination with up to 10 Regions fits one",
                 "managed policy: every option, the `aws-us-gov` partition, a 63-character",
@@ -195,8 +213,10 @@ def blocks(data: Mapping[str, Any]) -> dict[str, str]:
                 "| User mode with a key | 5 (user, group, policy, key, secret) | 5, and 1 per "
                 "stack | 98 (500 resources); 39 with outputs (200 outputs) | "
                 f"{_cell(user, 'Template bytes')} | {_cell(user, 'Bytes per customer')} |",
-                "| Role mode | 2 (role, policy) | 3, and 1 per stack | 245 (500 resources); 66 "
-                f"with outputs (200 outputs) | {_cell(role, 'Template bytes')} | "
+                # 244 in a default app (tests/test_consumer_sizing.py); bench measures 245
+                # without CDK's metadata resource.
+                "| Role mode | 2 (role, policy) | 3, and 1 per stack | 244 (500 resources); 66 "
+                f"with outputs (200 outputs) | {_cell(role, 'Template bytes')} (at 245) | "
                 f"{_cell(role, 'Bytes per customer')} |",
             ]
         )
