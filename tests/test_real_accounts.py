@@ -241,7 +241,9 @@ def test_new_options_are_strict() -> None:
         PolicyOptions(object_lock="false")  # type: ignore[arg-type]
     for kwargs in ({"object_lock": True}, {"shared_subnet_owners": ("444455556666",)}):
         name = next(iter(kwargs))
-        with pytest.raises(ValueError, match=f"{name} is only valid with PolicyProfile.least_privilege"):
+        with pytest.raises(
+            ValueError, match=f"{name} is only valid with PolicyProfile.least_privilege"
+        ):
             PolicyOptions(profile=PolicyProfile.KB1025, **kwargs)
 
 
