@@ -94,34 +94,28 @@ class PolicyProfile(enum.Enum):
 _TOKEN_MARKER = "${Token["
 
 
+def _string_list(argument: str, value: Sequence[str] | None, what: str) -> tuple[str, ...]:
+    """``value`` as a tuple; ValueError naming ``argument`` when it is not a list or tuple."""
+    if isinstance(value, str):
+        raise ValueError(
+            f"{argument}={value!r} is invalid: pass a list of {what}, for example [{value!r}]"
+        )
+    if value is not None and not isinstance(value, (list, tuple)):
+        raise ValueError(f"{argument}={value!r} is invalid: pass a list of {what}")
+    return tuple(value or ())
+
+
 def _regions(allowed_regions: Sequence[str] | None) -> tuple[str, ...]:
-    if isinstance(allowed_regions, str):
-        raise ValueError(
-            f"allowed_regions={allowed_regions!r} is invalid: pass a list of Region names, "
-            f"for example [{allowed_regions!r}]"
-        )
-    if allowed_regions is not None and not isinstance(allowed_regions, (list, tuple)):
-        raise ValueError(
-            f"allowed_regions={allowed_regions!r} is invalid: pass a list of Region names"
-        )
-    if allowed_regions is not None and not allowed_regions:
+    regions = _string_list("allowed_regions", allowed_regions, "Region names")
+    if allowed_regions is not None and not regions:
         raise ValueError(
             "allowed_regions=[] is invalid: it would deny every EC2 call; leave it out to allow any Region"
         )
-    return tuple(allowed_regions or ())
+    return regions
 
 
 def _accounts(accounts: Sequence[str] | None) -> tuple[str, ...]:
-    if isinstance(accounts, str):
-        raise ValueError(
-            f"shared_subnet_owners={accounts!r} is invalid: pass a list of 12-digit account ids, "
-            f"for example [{accounts!r}]"
-        )
-    if accounts is not None and not isinstance(accounts, (list, tuple)):
-        raise ValueError(
-            f"shared_subnet_owners={accounts!r} is invalid: pass a list of 12-digit account ids"
-        )
-    return tuple(accounts or ())
+    return _string_list("shared_subnet_owners", accounts, "12-digit account ids")
 
 
 def _deploy_time(
