@@ -17,7 +17,10 @@ ARGS ?=
 # venv's Node.js 24 (requirements.txt) for jsii, npm and the CDK CLI.
 export PATH := $(BIN):$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
-PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# uv installs the pinned requirements in parallel: a fresh install took about
+# 90 s with pip and takes about 30 s with uv. It writes the bytecode at install
+# time as pip does, so no process has to compile aws_cdk's modules on import.
+UV := $(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode
 
 .PHONY: install install-dev synth test lint unit snapshot-update docs figures deploy-local bench mutate clean clean-venv
 
@@ -26,17 +29,18 @@ install: $(VENV)/.installed node_modules/.installed
 # What the tests need on top: the test toolchain (requirements-dev.txt).
 install-dev: install $(VENV)/.installed-dev
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: requirements-uv.txt requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=...")'
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-uv.txt
+	$(UV) -r requirements.txt
 	@# The editable install adds the restore-permissions command; its log shows only on failure.
-	$(PIP) --no-deps -e . > $(VENV)/editable-install.log 2>&1 \
+	$(UV) --no-deps -e . > $(VENV)/editable-install.log 2>&1 \
 		|| { cat $(VENV)/editable-install.log; exit 1; }
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
-	$(PIP) -r requirements-dev.txt
+	$(UV) -r requirements-dev.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
