@@ -32,6 +32,19 @@ targeted run.
 
 from __future__ import annotations
 
+import os
+
+# CDK's built-in CloudFormation validation (a WebAssembly rule engine) costs
+# about 2.5 s of CPU to start in every process that synthesizes, and about
+# 0.1 s per synth after that: with it, the processes the tests start spent
+# more time starting the engine than synthesizing. It is off for the tests'
+# apps and subprocesses (set before aws_cdk starts its jsii kernel, which
+# copies the environment), and on where it is the subject: the example
+# variants are validated by an explicitly added plugin (``_Examples`` below,
+# tests/test_cloudformation_validate.py), and the real `cdk synth` of
+# tests/test_example_app.py runs with it as users do.
+os.environ.setdefault("CDK_VALIDATION", "false")
+
 import json
 import pathlib
 from collections.abc import Callable, Iterator, Mapping
@@ -153,8 +166,33 @@ def synthesize(app: cdk.App, stack: cdk.Stack) -> Synthesized:
     return Synthesized(app, stack, assembly.get_stack_by_name(stack.stack_name).template)
 
 
+#: CDK's built-in CloudFormation validation, added to the example apps by hand
+#: (CDK_VALIDATION=false above turns off only the automatic one); one instance,
+#: so its rule engine starts once per process.
+_CLOUDFORMATION_VALIDATE: list[cdk.CloudFormationValidatePlugin] = []
+
+
+def add_cloudformation_validate(app: cdk.App) -> cdk.App:
+    """``app`` with CDK's CloudFormation validation, whatever CDK_VALIDATION says."""
+    if not _CLOUDFORMATION_VALIDATE:
+        _CLOUDFORMATION_VALIDATE.append(cdk.CloudFormationValidatePlugin())
+    cdk.Validations.of(app).add_plugins(_CLOUDFORMATION_VALIDATE[0])
+    return app
+
+
+def cloudformation_validate_findings(app: cdk.App) -> list[str]:
+    """What CDK's CloudFormation validation reported on ``app``'s last synth."""
+    report = json.loads((pathlib.Path(app.outdir) / "validation-report.json").read_text())
+    return [
+        f"{violation['ruleName']}: {violation['description']}"
+        for plugin in report["pluginReports"]
+        if plugin["pluginName"] == "CloudFormation Validate"
+        for violation in plugin["violations"]
+    ]
+
+
 def synthesize_example(**options: str) -> Synthesized:
-    app = example_app.build_app({**CDK_JSON_CONTEXT, **options})
+    app = add_cloudformation_validate(example_app.build_app({**CDK_JSON_CONTEXT, **options}))
     (stack,) = [child for child in app.node.children if isinstance(child, cdk.Stack)]
     return synthesize(app, stack)
 
