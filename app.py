@@ -29,9 +29,9 @@ def build_app(context: Mapping[str, Any] | None = None) -> cdk.App:
     return app
 
 
-def main() -> int:
+def main(context: Mapping[str, Any] | None = None) -> int:
     try:
-        build_app().synth()
+        build_app(context).synth()
     except ValueError as error:  # a bad -c value, or a prop RestorePermissions refuses
         print(f"app.py: error: {error}", file=sys.stderr)
         return 1

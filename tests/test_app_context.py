@@ -1,11 +1,14 @@
 """The example app's ``-c`` options, as a user meets them: every error is one line, exit code 1.
 
-Every case of CASES runs ``python app.py`` with the context in CDK_CONTEXT_JSON,
-which is how the CDK CLI runs the app (cdk.json's context, the CLI's ``aws:cdk:``
-settings and the ``-c`` options, merged). The cases run concurrently, one
-process each, in one fixture. CDK_SYNTH_CASES run a few of them through the
-real ``cdk synth`` too, for the CLI's own lines around the app's. (One ``cdk
-synth`` per case would take several seconds each.)
+Every case of CASES runs the app's ``main`` with cdk.json's context and the
+case's ``-c`` options, as ``python app.py`` does, and reads what it wrote to
+file descriptors 1 and 2 (Node's output included). PROCESS_CASES run as
+``python app.py`` with the context in CDK_CONTEXT_JSON, which is how the CDK
+CLI runs the app (cdk.json's context, the CLI's ``aws:cdk:`` settings and the
+``-c`` options, merged), and CDK_SYNTH_CASES through the real ``cdk synth``,
+for the CLI's own lines around the app's. (A process per case took 1.5 s of
+CPU each, most of it starting Node and loading aws-cdk-lib; ``cdk synth`` per
+case, several seconds.)
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+import app as example_app
 from restore_permissions.app_context import OPTIONS, AppContext, ContextError, options_table
 from restore_permissions.identity import RoleIdentity, UserIdentity
 from restore_permissions.policy import PolicyProfile
@@ -94,10 +98,16 @@ def _run_app(options: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+#: The cases that also run as ``python app.py``: an unknown key, a key that
+#: does not apply, a value, and a prop that the construct refuses.
+PROCESS_CASES = [0, 9, 20, len(CASES) - 1]
+
+
 @pytest.fixture(scope="module")
-def app_runs() -> list[subprocess.CompletedProcess[str]]:
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        return list(pool.map(_run_app, [options for options, _ in CASES]))
+def app_runs() -> dict[int, subprocess.CompletedProcess[str]]:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = pool.map(_run_app, [CASES[index][0] for index in PROCESS_CASES])
+        return dict(zip(PROCESS_CASES, runs, strict=True))
 
 
 def test_there_are_enough_cases() -> None:
@@ -111,14 +121,27 @@ def test_there_are_enough_cases() -> None:
     ids=[str(i) for i in range(len(CASES))],
 )
 def test_a_bad_context_is_one_line_and_exit_code_1(
-    index: int, line: str, app_runs: list[subprocess.CompletedProcess[str]]
+    index: int, line: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    exit_code = example_app.main({**CDK_JSON_CONTEXT, **CASES[index][0]})
+    stdout, stderr = capfd.readouterr()
+    assert exit_code == 1, stderr
+    assert stdout == ""
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert _matches(lines[0], f"app.py: error: {line}"), lines[0]
+
+
+@pytest.mark.parametrize("index", PROCESS_CASES)
+def test_python_app_py_exits_1_with_the_line(
+    index: int, app_runs: dict[int, subprocess.CompletedProcess[str]]
 ) -> None:
     result = app_runs[index]
     assert result.returncode == 1, result.stderr
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
-    assert _matches(lines[0], f"app.py: error: {line}"), lines[0]
+    assert _matches(lines[0], f"app.py: error: {CASES[index][1]}"), lines[0]
 
 
 @pytest.mark.parametrize("index", CDK_SYNTH_CASES)
