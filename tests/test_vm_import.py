@@ -14,10 +14,12 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from restore_permissions import (
+    RestoreIdentity,
     RestorePermissions,
     VmImportAccountRole,
     VmImportMode,
@@ -158,10 +160,13 @@ def test_an_account_role_holds_hundreds_of_customers_within_the_quota() -> None:
     role = VmImportAccountRole(cdk.Stack(app, "Account", env=ENV), "VmImport")
     for index in range(300):
         stack = cdk.Stack(app, f"Customer{index}", env=ENV)
+        # A role per customer: the fewest resources besides the bucket grants,
+        # which are what fills the account role's policies.
         RestorePermissions(
             stack,
             "Restore",
             bucket=f"customer-{index:04d}-backups",
+            identity=RestoreIdentity.role(assumed_by=iam.AccountPrincipal("444455556666")),
             vm_import=role,
             create_outputs=False,
         )
