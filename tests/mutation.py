@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import fnmatch
 import functools
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +44,7 @@ from restore_permissions.policy import (
     kb1025_corrected_actions,
 )
 from restore_permissions.policy.attacks import ATTACKS
-from restore_permissions.policy.workflows import WORKFLOWS
+from restore_permissions.policy.workflows import WORKFLOWS, Actor, Call
 
 from .service_authorization import required
 from .workflow_matrix import (
@@ -56,6 +58,7 @@ from .workflow_matrix import (
     evaluate_call,
     failures,
     render,
+    rows_for,
 )
 
 POLICIES = ("identity", "vmimport")
@@ -66,8 +69,47 @@ def _original(option_set: OptionSet) -> tuple[dict[str, Any], dict[str, Any]]:
     return documents(option_set)
 
 
-def _attack_failures(option_set: OptionSet, policies: Policies) -> Iterator[str]:
+#: The actions whose requests a mutation may have changed, by the policy that
+#: decides them; None when every request must be judged (no mutation).
+Decided = dict[Actor, frozenset[str]] | None
+
+
+def _changed_actions(original: dict[str, Any], mutated: dict[str, Any]) -> frozenset[str]:
+    """The action patterns (lowercase) of the statements the mutation added, removed or changed.
+
+    A request is decided only by the statements whose Action matches its action,
+    so a request whose action matches none of these is decided as before.
+    """
+    before = {json.dumps(s, sort_keys=True): s for s in original["Statement"]}
+    after = {json.dumps(s, sort_keys=True): s for s in mutated["Statement"]}
+    patterns: set[str] = set()
+    for key, statement in [*before.items(), *after.items()]:
+        if key in before and key in after:
+            continue
+        if "Action" not in statement:  # NotAction: it may decide any request
+            return frozenset({"*"})
+        action = statement["Action"]
+        patterns |= {a.lower() for a in (action if isinstance(action, list) else [action])}
+    return frozenset(patterns)
+
+
+def _may_change(decided: Decided, calls: Iterable[Call]) -> bool:
+    if decided is None:
+        return True
+    return any(
+        fnmatch.fnmatchcase(call.action.lower(), pattern)
+        for call in calls
+        for pattern in decided[call.actor]
+    )
+
+
+def _attack_failures(
+    option_set: OptionSet, policies: Policies, decided: Decided = None
+) -> Iterator[str]:
     for row in ATTACKS:
+        # As before the mutation (the control run judges that), unless it may have changed.
+        if not _may_change(decided, row.calls):
+            continue
         allowed = all(evaluate_call(call, option_set.target, policies) for call in row.calls)
         if allowed is row.expected_denied(option_set.options):
             yield (
@@ -88,18 +130,28 @@ def judge(
     """
     found: list[str] = []
     for option_set in OPTION_SETS:
+        decided: Decided = None
         if statements is not catalogue_statements or change is not None:
             identity, role = documents(option_set, statements)
             if change is not None:
                 identity, role = change("identity", identity), change("vmimport", role)
-            if (identity, role) == _original(option_set):
+            original = _original(option_set)
+            if (identity, role) == original:
                 continue
+            # Only the requests that a changed statement can decide are judged
+            # again; the others are decided as in the control run.
+            decided = {
+                Actor.IDENTITY: _changed_actions(original[0], identity),
+                Actor.VM_IMPORT_ROLE: _changed_actions(original[1], role),
+            }
         policies = render(option_set, statements, change)
         for flow in WORKFLOWS:
+            if not _may_change(decided, (row.call for row in rows_for(option_set, flow)[1])):
+                continue
             found += failures(option_set, flow, policies)
             if first and found:
                 return found[:1]
-        found += _attack_failures(option_set, policies)
+        found += _attack_failures(option_set, policies, decided)
         if first and found:
             return found[:1]
     return found

@@ -305,8 +305,10 @@ def _with_key(target: Target, field: str, arn: str) -> Target:
 _KEYS = (ResourceType.KMS_KEY, ResourceType.EBS_KMS_KEY)
 
 
-def rows_for(option_set: OptionSet, workflow: Workflow) -> tuple[Availability, list[Row]]:
-    """The workflow's expected rows under ``option_set``, and whether it is served."""
+@functools.cache
+def rows_for(option_set: OptionSet, workflow: Workflow) -> tuple[Availability, tuple[Row, ...]]:
+    """The workflow's expected rows under ``option_set``, and whether it is served
+    (built once: make mutate asks for them once per mutation)."""
     status, _ = availability(
         workflow, option_set.options, kms=option_set.kms, ebs_key=option_set.ebs_key
     )
@@ -336,7 +338,7 @@ def rows_for(option_set: OptionSet, workflow: Workflow) -> tuple[Availability, l
                             label,
                         )
                     )
-    return status, rows
+    return status, tuple(rows)
 
 
 #: Renders (identity statements, vmimport role statements) for an option set.
