@@ -67,6 +67,9 @@ lint: install-dev
 # stays parallel-safe. (Not loadgroup: with pytest 9.2 its xdist_group marks
 # are ignored, pytest-xdist issue 1386.) A plain `pytest` runs serially.
 unit: install-dev
+	@# Bytecode for the library, which the tests' subprocesses import again and
+	@# again: where PYTHONDONTWRITEBYTECODE is set, each would compile it anew.
+	$(BIN)/python -m compileall -q restore_permissions app.py
 	$(BIN)/pytest -n auto --dist loadfile
 
 test: lint unit
