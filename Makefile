@@ -22,7 +22,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 # time as pip does, so no process has to compile aws_cdk's modules on import.
 UV := $(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode
 
-.PHONY: install install-dev synth test lint unit snapshot-update docs figures deploy-local bench mutate clean clean-venv
+.PHONY: install install-dev synth test lint unit snapshot-update docs figures deploy-local bench bench-tests mutate clean clean-venv
 
 # What synth needs: the runtime requirements, Node.js 24 and the CDK CLI.
 install: $(VENV)/.installed node_modules/.installed
@@ -95,6 +95,11 @@ deploy-local: install-dev
 # them in bench/README.md.
 bench: install
 	$(BIN)/python bench/run.py $(ARGS)
+
+# The test suite's wall and CPU time against an earlier commit's, alternated in
+# one run (bench/suite.py; about 10 minutes), e.g. ARGS="--baseline 1ac911a".
+bench-tests: install-dev
+	$(BIN)/python bench/suite.py $(ARGS)
 
 # A control run, then each mutation in turn (drops of actions and resource types,
 # condition and ARN changes, the construct's wiring), judged by the workflow and
