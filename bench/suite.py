@@ -21,8 +21,10 @@ here / baseline; then the median, min and max of the ratios.
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import pathlib
+import platform
 import re
 import resource
 import shutil
@@ -137,11 +139,58 @@ def _warm(side: Side) -> None:
         )
 
 
+def _report(
+    sides: list[Side], rounds: int, load_start: float, load_end: float, seconds: float
+) -> str:
+    base, here = sides
+    lines = [
+        f"Measured on {datetime.date.today().isoformat()}, {platform.system()} "
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
+        "",
+        f"{rounds} rounds, alternated, the baseline first in each; `{' '.join(base.argv[1:])}` "
+        f"at the baseline ({base.name}), `{' '.join(here.argv[1:])}` here.",
+        "",
+        "| Round | Baseline wall (s) | Here wall (s) | Wall ratio | Baseline CPU (s) | Here CPU (s) | CPU ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for i in range(rounds):
+        lines.append(
+            f"| {i + 1} | {base.wall[i]:.1f} | {here.wall[i]:.1f} | {here.wall[i] / base.wall[i]:.2f} "
+            f"| {base.cpu[i]:.1f} | {here.cpu[i]:.1f} | {here.cpu[i] / base.cpu[i]:.2f} |"
+        )
+    walls = [h / b for h, b in zip(here.wall, base.wall, strict=True)]
+    cpus = [h / b for h, b in zip(here.cpu, base.cpu, strict=True)]
+    lines += [
+        "",
+        f"Tests: {base.tests:,} at the baseline, {here.tests:,} here.",
+        f"Wall time here / baseline: median {statistics.median(walls):.2f} "
+        f"(min {min(walls):.2f}, max {max(walls):.2f}); CPU time: median "
+        f"{statistics.median(cpus):.2f} (min {min(cpus):.2f}, max {max(cpus):.2f}).",
+        f"Load average (1 min) at the start {load_start:.2f}, at the end {load_end:.2f}; "
+        f"{seconds:.0f} s in all.",
+    ]
+    return "\n".join(lines)
+
+
+def _write(report: str) -> None:
+    readme = ROOT / "bench" / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- results-tests:start -->\n", "<!-- results-tests:end -->"
+    if start not in text:
+        sys.exit(f"{readme} has no {start.strip()} block")
+    head, rest = text.split(start, 1)
+    readme.write_text(head + start + report + "\n" + end + rest.split(end, 1)[1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", required=True, help="the commit to compare with")
     parser.add_argument("--rounds", type=int, default=2, help="alternated rounds (default 2)")
+    parser.add_argument(
+        "--write", action="store_true", help="also write the report into bench/README.md"
+    )
     args = parser.parse_args(argv)
+    load_start, began = os.getloadavg()[0], time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         baseline_checkout = _prepare_baseline(args.baseline, pathlib.Path(tmp))
         try:
@@ -163,27 +212,11 @@ def main(argv: list[str] | None = None) -> int:
                 check=False,
                 cwd=ROOT,
             )
-    base, here = sides
+    report = _report(sides, args.rounds, load_start, os.getloadavg()[0], time.monotonic() - began)
     print()
-    print(
-        "| Round | Baseline wall (s) | Here wall (s) | Wall ratio | Baseline CPU (s) | Here CPU (s) | CPU ratio |"
-    )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for i in range(args.rounds):
-        print(
-            f"| {i + 1} | {base.wall[i]:.1f} | {here.wall[i]:.1f} | {here.wall[i] / base.wall[i]:.2f} "
-            f"| {base.cpu[i]:.1f} | {here.cpu[i]:.1f} | {here.cpu[i] / base.cpu[i]:.2f} |"
-        )
-    walls = [h / b for h, b in zip(here.wall, base.wall, strict=True)]
-    cpus = [h / b for h, b in zip(here.cpu, base.cpu, strict=True)]
-    print()
-    print(f"Tests: {base.tests} at the baseline, {here.tests} here.")
-    print(
-        f"Wall ratio here / baseline: median {statistics.median(walls):.2f} "
-        f"(min {min(walls):.2f}, max {max(walls):.2f}); CPU ratio: median "
-        f"{statistics.median(cpus):.2f} (min {min(cpus):.2f}, max {max(cpus):.2f}); "
-        f"{os.cpu_count()} cores."
-    )
+    print(report)
+    if args.write:
+        _write(report)
     return 0
 
 
