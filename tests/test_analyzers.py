@@ -17,6 +17,7 @@ does not report: its table entries name the scoping that contains each risk.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import warnings
 from collections import defaultdict
@@ -24,12 +25,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
-from cloudsplaining.command.scan_policy_file import scan_policy
-
-with warnings.catch_warnings():
-    # parliament 1.6.4 imports pkg_resources (setuptools is pinned below 82 for it).
-    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
-    import parliament  # type: ignore[import-untyped]
 
 from restore_permissions.policy import PolicyTargets, vm_import_role_policy
 
@@ -43,6 +38,26 @@ from .analyzer_findings import (
 )
 from .conftest import BUCKET, PSEUDO, Synthesized, synthesize_example
 from .workflow_matrix import OPTION_SETS, render
+
+
+# The analyzers take about 2 s to import, which every xdist worker would pay
+# while collecting; only the worker that runs this module imports them.
+@functools.cache
+def _scan_policy() -> Any:
+    from cloudsplaining.command.scan_policy_file import scan_policy  # noqa: PLC0415
+
+    return scan_policy
+
+
+@functools.cache
+def _parliament() -> Any:
+    with warnings.catch_warnings():
+        # parliament 1.6.4 imports pkg_resources (setuptools is pinned below 82 for it).
+        warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+        import parliament  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    return parliament
+
 
 #: What ``--high-priority-only`` leaves out of cloudsplaining's report.
 LOW_PRIORITY_RISKS = ("InfrastructureModification",)
@@ -93,7 +108,7 @@ def _allow_statements(document: Document, *, unscoped_only: bool = False) -> lis
 def cloudsplaining_findings(document: Document, *, flag_all_risky: bool = False) -> set[Finding]:
     """cloudsplaining's findings for ``document``, each action named by the statement granting it."""
     analyzer = CLOUDSPLAINING_ALL_RISKY if flag_all_risky else CLOUDSPLAINING
-    results = scan_policy(
+    results = _scan_policy()(
         dict(document),
         flag_conditional_statements=flag_all_risky,
         flag_resource_arn_statements=flag_all_risky,
@@ -124,7 +139,7 @@ def _one_statement_per_line(document: Document) -> str:
 
 def parliament_findings(document: Document) -> set[Finding]:
     """parliament's findings for ``document``, with its community auditors."""
-    policy = parliament.analyze_policy_string(
+    policy = _parliament().analyze_policy_string(
         _one_statement_per_line(document), include_community_auditors=True
     )
     found = set()
@@ -258,7 +273,7 @@ def test_a_resource_mismatch_is_served_by_another_statement() -> None:
     grants the action on the resource type reported missing (the split is a style choice)."""
     checked = 0
     for name, document in catalogue_policies():
-        policy = parliament.analyze_policy_string(_one_statement_per_line(document))
+        policy = _parliament().analyze_policy_string(_one_statement_per_line(document))
         for finding in policy.findings:
             if finding.issue != "RESOURCE_MISMATCH":
                 continue

@@ -13,7 +13,6 @@ import json
 import pathlib
 
 import pytest
-from cfnlint.api import ManualArgs, lint
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
@@ -60,6 +59,8 @@ def test_template_snapshot(
 def test_cfn_lint_finds_nothing(
     examples: dict[str, Synthesized], two_in_one_stack: Synthesized, variant: str
 ) -> None:
+    from cfnlint.api import ManualArgs, lint  # noqa: PLC0415 - 1 s to import; only here
+
     template = json.dumps(synthesized(examples, two_in_one_stack, variant).template_json)
     # Every rule, informational ones included, in the three partitions' main Regions.
     matches = lint(
@@ -72,6 +73,8 @@ def test_cfn_lint_finds_nothing(
 
 
 def test_cfn_lint_would_report_the_seed_policys_invalid_actions() -> None:
+    from cfnlint.api import ManualArgs, lint  # noqa: PLC0415 - 1 s to import; only here
+
     # The check above can fail: the KB 1025 policy as published draws W3037.
     template = {
         "Resources": {
