@@ -642,11 +642,17 @@ class _UnscopedKeyGrants:
 
     def validate(self) -> list[str]:
         # Grants to a construct land in its own policies (not the stack's shared ones).
+        # A policy that holds only the statements placed in it is skipped: none of
+        # those is an unconditioned KMS grant (checked here, in Python), and counting
+        # its statements is cheaper than rendering it.
         owned = [
             (index, policy)
             for index, restore in enumerate(self._restores)
             for policy in restore._policies.policies
+            if not _only_placed(restore._policies, policy)
         ]
+        if not owned:
+            return []
         scoped_arns = [
             (index, arn)
             for index, restore in enumerate(self._restores)
@@ -656,7 +662,8 @@ class _UnscopedKeyGrants:
         resolved = self._stack.resolve(
             {
                 "documents": {
-                    str(n): policy.document.to_json() for n, (_, policy) in enumerate(owned)
+                    str(n): self._restores[index]._policies.document_of(policy).to_json()
+                    for n, (index, policy) in enumerate(owned)
                 },
                 "keys": {str(n): arn for n, (_, arn) in enumerate(scoped_arns)},
             }
@@ -691,6 +698,24 @@ class _UnscopedKeyGrants:
                     "instead of key.grant_*(restore).",
                 )
         return []
+
+
+def _only_placed(policies: PolicySet, policy: iam.ManagedPolicy) -> bool:
+    """Whether ``policy`` holds exactly the statements its PolicySet placed, none of
+    them one that :class:`_UnscopedKeyGrants` could warn of."""
+    placed = policies.placed.get(id(policy))
+    if placed is None or any(_unconditioned_kms(s) for s in placed):
+        return False
+    return bool(policies.document_of(policy).statement_count == len(placed))
+
+
+def _unconditioned_kms(statement: dict[str, Any]) -> bool:
+    actions = _as_list(statement.get("Action", []))
+    return (
+        statement.get("Effect") == "Allow"
+        and "Condition" not in statement
+        and any(a.lower().startswith("kms:") or a == "*" for a in actions)
+    )
 
 
 def _as_list(value: object) -> list[Any]:

@@ -97,7 +97,9 @@ class PolicySet:
         self.shared_policies = shared_policies
         self._rendering: _Rendering | None = None
         self._finalized = False
-        self._first_document: iam.PolicyDocument | None = None
+        self._documents: dict[int, iam.PolicyDocument] = {}
+        #: For each policy placed, the statements placed in it (by policy id).
+        self.placed: dict[int, list[dict[str, Any]]] = {}
         _PlaceStatements.register(self)
 
     def set_statements(
@@ -166,6 +168,12 @@ class PolicySet:
                 "'Managed policies per user, group or role'.",
             )
 
+    def document_of(self, policy: iam.ManagedPolicy) -> iam.PolicyDocument:
+        """``policy.document`` of one of these policies, asked of CDK once."""
+        if id(policy) not in self._documents:
+            self._documents[id(policy)] = policy.document
+        return self._documents[id(policy)]
+
     @property
     def _with_shared(self) -> str:
         return " (with the stack's shared one)" if self.shared_policies else ""
@@ -197,10 +205,9 @@ class PolicySet:
         }
         # Statements granted through grant_principal already sit in the first policy.
         reserved = 0
-        if self._first_document is None:
-            self._first_document = self.policies[0].document
-        if not self._first_document.is_empty:
-            granted = stack.resolve(self._first_document.to_json())
+        first = self.document_of(self.policies[0])
+        if not first.is_empty:
+            granted = stack.resolve(first.to_json())
             reserved = sum(
                 len(json.dumps(s, separators=(",", ":"))) + 1 for s in granted["Statement"]
             )
@@ -230,6 +237,7 @@ class PolicySet:
             policy.add_statements(
                 *(iam.PolicyStatement.from_json(statement) for statement in document)
             )
+            self.placed[id(policy)] = document
             held = [r for s in document for r in _as_list(s["Resource"])]
             actions = sorted({a for s in document for a in _as_list(s["Action"]) if "*" in a})
             justified_resources = [(r, reasons[r]) for r in dict.fromkeys(held) if r in reasons]
