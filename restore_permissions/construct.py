@@ -23,11 +23,11 @@ from aws_cdk import (
 )
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IConstruct, IValidation
 
-if TYPE_CHECKING:  # only in annotations: importing it costs synth time
+if TYPE_CHECKING:  # only in annotations: importing them costs synth time
     from aws_cdk import aws_s3 as s3
+    from aws_cdk import aws_secretsmanager as secretsmanager
 
 from . import nag, tokens
 from .bucket_names import bucket_name_error
@@ -543,8 +543,12 @@ class RestorePermissions(Construct):
     ) -> None:
         name = "AccessKey" if slot is AccessKeySlot.A else f"AccessKey{slot.name}"
         # 0 is CloudFormation's default: leaving it out keeps None and 0 one key.
+        # Imported here: aws_secretsmanager (with aws_ec2) takes about 0.15 s of CPU
+        # to import, which an app without access keys (role mode) need not pay.
+        from aws_cdk import aws_secretsmanager  # noqa: PLC0415
+
         key = iam.AccessKey(self, name, user=user, serial=serial or None)
-        secret = secretsmanager.Secret(
+        secret = aws_secretsmanager.Secret(
             self,
             f"{name}Secret",
             description="Access key of the restore-permissions user for the backup tool"
