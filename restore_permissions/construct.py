@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import jsii
 from aws_cdk import (
@@ -22,11 +23,11 @@ from aws_cdk import (
 )
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IConstruct, IValidation
 
-if TYPE_CHECKING:  # only in annotations: importing it costs synth time
+if TYPE_CHECKING:  # only in annotations: importing them costs synth time
     from aws_cdk import aws_s3 as s3
+    from aws_cdk import aws_secretsmanager as secretsmanager
 
 from . import nag, tokens
 from .bucket_names import bucket_name_error
@@ -51,7 +52,7 @@ from .policy import (
 )
 from .policy.workflows import unsupported_workflows
 from .rendered_policy import PolicySet
-from .scopes import adopt, root_stack, stack_of
+from .scopes import adopt, find_child, path_of, root_stack, stack_of
 from .shared_policy import SharedRestorePolicy
 from .template_limits import (
     ResourceBudget,
@@ -180,6 +181,9 @@ class RestorePermissions(Construct):
         IAM's default quota (raise the quota before raising this).
     """
 
+    #: The stack's secret key, when this construct created it.
+    _created_secret_key: kms.Key | None = None
+
     def __init__(
         self,
         scope: Construct,
@@ -219,7 +223,7 @@ class RestorePermissions(Construct):
             path, lambda: ebs_key_arn(ebs_encryption_key, "ebs_encryption_key")
         )
         self.options = profile
-        _add_limit_checks(scope)
+        _add_limit_checks(scope, stack_of(scope))
         slots = (
             list(dict.fromkeys(identity.access_keys)) if isinstance(identity, UserIdentity) else []
         )
@@ -232,7 +236,7 @@ class RestorePermissions(Construct):
                 stack_of(scope), path, count, vm_import_output=vm_import is not VmImportMode.NONE
             )
         super().__init__(scope, construct_id)
-        adopt(self, scope)
+        adopt(self, scope, path)
         #: USER or ROLE, from ``identity``.
         self.principal_type = identity.principal_type
 
@@ -269,9 +273,8 @@ class RestorePermissions(Construct):
 
         #: The user or role, as a principal.
         self.principal: iam.IPrincipal = principal
-        self._grant_principal: iam.IPrincipal = _ManagedPolicyPrincipal(
-            principal, self.managed_policy
-        )
+        # Created on first use: most apps never grant to the construct.
+        self._grant_principal: iam.IPrincipal | None = None
 
         self._vm_import: VmImportServiceRole | None = None
         #: The account's vmimport role (created or imported), or None with VmImportMode.NONE.
@@ -305,33 +308,53 @@ class RestorePermissions(Construct):
         self._check_composition_and_size()
 
     def _check_composition_and_size(self) -> None:
-        # A grant of the user's that unscopes a key is warned of at synth.
-        self.node.add_validation(_UnscopedKeyGrants(self))
+        # A grant of the user's that unscopes a key is warned of at synth
+        # (one validation per stack, for all of its RestorePermissions).
+        _UnscopedKeyGrants.of(stack_of(self)).add(self)
         self._reserve_resources()
+
+    def created_resources(self) -> int:
+        """The CloudFormation resources this construct created itself, counted in Python:
+        the stack's shared ones (the vmimport role, the shared policy, the secrets' key)
+        are counted by their owners. tests/test_resource_count.py compares the count
+        with the stack's CfnResources for every option."""
+        return (
+            len(self._policies.policies)
+            + (self.group is not None)
+            + (self.user is not None)
+            + (self.role is not None)
+            + (self.instance_profile is not None)
+            # Each slot's AWS::IAM::AccessKey and AWS::SecretsManager::Secret.
+            + len(self.access_keys)
+            + len(self.access_key_secrets)
+        )
 
     def _reserve_resources(self) -> None:
         """RestorePermissionsError once the stack cannot hold what it has (one line,
-        not CDK's trace at synth), counting CDK's metadata resource when it will add it."""
-        stack = Stack.of(self)
-        singletons: list[Construct] = [self._shared]
-        for holder in (root_stack(self), stack):
-            for child_id in (VmImportServiceRole.CONSTRUCT_ID, SECRET_KEY_ID):
-                child = holder.node.try_find_child(child_id)
-                if child is not None and Stack.of(child) is stack:
-                    singletons.append(child)  # type: ignore[arg-type]
-        total = ResourceBudget.of(stack).add(self, *singletons)
+        not CDK's trace at synth), counting CDK's metadata resource when it will add it.
+
+        Counted in Python, without walking the tree: what this construct created,
+        and the stack-level resources the first time they are seen."""
+        stack = stack_of(self)
+        budget = ResourceBudget.of(stack)
+        budget.add(self, self.created_resources())
+        budget.add(self._shared, self._shared.created_resources())
+        role = self._vm_import
+        if isinstance(role, VmImportServiceRole) and stack_of(role) is stack:
+            budget.add(role, role.created_resources())
+        if self._created_secret_key is not None:
+            budget.add(self._created_secret_key, 1)  # AWS::KMS::Key
 
         def split_off() -> int:
             # The managed policies that synth will add past 6,144 characters.
             extra = self._policies.planned_policies() - 1
-            role = self._vm_import
-            if isinstance(role, VmImportServiceRole) and Stack.of(role) is stack:
+            if isinstance(role, VmImportServiceRole) and stack_of(role) is stack:
                 extra += role.policies.planned_policies() - 1
             return max(0, extra)
 
-        problem = resource_problem(stack, total, split_off)
+        problem = resource_problem(stack, budget.count, split_off)
         if problem is not None:
-            raise RestorePermissionsError(self.node.path, problem)
+            raise RestorePermissionsError(path_of(self), problem)
 
     @property
     def scoped_key_arns(self) -> list[str]:
@@ -361,7 +384,7 @@ class RestorePermissions(Construct):
                     identity.access_key_serial,
                     None
                     if encryption.is_aws_managed
-                    else encryption.key or _stack_secret_key(self),
+                    else encryption.key or self._stack_secret_key(),
                 )
         else:
             self.role = iam.Role(
@@ -384,7 +407,15 @@ class RestorePermissions(Construct):
     @property
     def grant_principal(self) -> iam.IPrincipal:
         """The user or role; grants to it land in the construct's managed policy."""
+        if self._grant_principal is None:
+            self._grant_principal = _ManagedPolicyPrincipal(self.principal, self.managed_policy)
         return self._grant_principal
+
+    def _stack_secret_key(self) -> kms.IKey:
+        key, created = _stack_secret_key(self)
+        if created:
+            self._created_secret_key = key
+        return key
 
     @property
     def managed_policies(self) -> list[iam.ManagedPolicy]:
@@ -405,7 +436,7 @@ class RestorePermissions(Construct):
             _check_encryption_key(encryption_key, "encryption_key")
             return _check_buckets(bucket, None, legacy=self._legacy_bucket_name)
 
-        (checked,) = _with_path(self.node.path, check)
+        (checked,) = _with_path(path_of(self), check)
         self._add_buckets([self._bucket_arns(checked, encryption_key)])
 
     def _new_policy(self, policy_id: str) -> iam.ManagedPolicy:
@@ -446,7 +477,7 @@ class RestorePermissions(Construct):
         self._policies.check_fits("the restore identity", len(self._buckets), MAX_MANAGED_POLICIES)
         if isinstance(self._vm_import, VmImportAccountRole):
             for b in buckets:
-                _check_known_to_account_stack(b, self._vm_import, self.node.path)
+                _check_known_to_account_stack(b, self._vm_import, path_of(self))
         if self._vm_import is not None:
             self._vm_import.add_buckets(
                 [(b.bucket_arn, b.objects_arn, b.kms_key_arn) for b in buckets],
@@ -512,8 +543,12 @@ class RestorePermissions(Construct):
     ) -> None:
         name = "AccessKey" if slot is AccessKeySlot.A else f"AccessKey{slot.name}"
         # 0 is CloudFormation's default: leaving it out keeps None and 0 one key.
+        # Imported here: aws_secretsmanager (with aws_ec2) takes about 0.15 s of CPU
+        # to import, which an app without access keys (role mode) need not pay.
+        from aws_cdk import aws_secretsmanager  # noqa: PLC0415
+
         key = iam.AccessKey(self, name, user=user, serial=serial or None)
-        secret = secretsmanager.Secret(
+        secret = aws_secretsmanager.Secret(
             self,
             f"{name}Secret",
             description="Access key of the restore-permissions user for the backup tool"
@@ -570,7 +605,7 @@ class RestorePermissions(Construct):
                 description=f"Secrets Manager secret holding the access key{suffix}",
             )
         if self.vm_import_role is not None:
-            _vm_import_role_output(Stack.of(self), self.vm_import_role)
+            _vm_import_role_output(stack_of(self), self.vm_import_role)
 
 
 #: The id of the warning that a grant weakened the construct's KMS scoping.
@@ -586,21 +621,65 @@ class _UnscopedKeyGrants:
     key has a condition. ``key.grant_decrypt(restore)`` lands in the same managed
     policy without one, and then the key can be used directly, which the README's
     evidence says is denied. Passing the key as ``encryption_key=`` keeps the scoping.
+
+    One validation per stack checks each of the stack's RestorePermissions, with one
+    ``resolve`` for all of them; the warning names the construct.
     """
 
-    def __init__(self, restore: RestorePermissions) -> None:
-        self._restore = restore
+    _OF: ClassVar[weakref.WeakKeyDictionary[Stack, _UnscopedKeyGrants]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    @classmethod
+    def of(cls, stack: Stack) -> _UnscopedKeyGrants:
+        if stack not in cls._OF:
+            cls._OF[stack] = cls(stack)
+            stack.node.add_validation(cls._OF[stack])
+        return cls._OF[stack]
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+        self._restores: list[RestorePermissions] = []
+
+    def add(self, restore: RestorePermissions) -> None:
+        self._restores.append(restore)
 
     def validate(self) -> list[str]:
-        stack = Stack.of(self._restore)
-        scoped = {
-            json.dumps(stack.resolve(arn), sort_keys=True): arn
-            for arn in self._restore.scoped_key_arns
-        }
-        found: dict[str, set[str]] = {}
-        # Grants to the construct land in its own policies (not the stack's shared ones).
-        for policy in self._restore._policies.policies:
-            document = stack.resolve(policy.document.to_json()) or {}
+        # Grants to a construct land in its own policies (not the stack's shared ones).
+        # A policy that holds only the statements placed in it is skipped: none of
+        # those is an unconditioned KMS grant (checked here, in Python), and counting
+        # its statements is cheaper than rendering it.
+        owned = [
+            (index, policy)
+            for index, restore in enumerate(self._restores)
+            for policy in restore._policies.policies
+            if not _only_placed(restore._policies, policy)
+        ]
+        if not owned:
+            return []
+        scoped_arns = [
+            (index, arn)
+            for index, restore in enumerate(self._restores)
+            for arn in restore.scoped_key_arns
+        ]
+        # Keyed rather than lists: CDK drops a value that resolves to nothing.
+        resolved = self._stack.resolve(
+            {
+                "documents": {
+                    str(n): self._restores[index]._policies.document_of(policy).to_json()
+                    for n, (index, policy) in enumerate(owned)
+                },
+                "keys": {str(n): arn for n, (_, arn) in enumerate(scoped_arns)},
+            }
+        )
+        documents = (resolved or {}).get("documents", {})
+        keys = (resolved or {}).get("keys", {})
+        scoped: list[set[str]] = [set() for _ in self._restores]
+        for n, (index, _) in enumerate(scoped_arns):
+            scoped[index].add(json.dumps(keys.get(str(n)), sort_keys=True))
+        found: list[dict[str, set[str]]] = [{} for _ in self._restores]
+        for n, (index, _) in enumerate(owned):
+            document = documents.get(str(n)) or {}
             for statement in document.get("Statement", []):
                 actions = _as_list(statement.get("Action", []))
                 if statement.get("Effect") != "Allow" or "Condition" in statement:
@@ -608,20 +687,39 @@ class _UnscopedKeyGrants:
                 kms_actions = [a for a in actions if a.lower().startswith("kms:") or a == "*"]
                 for resource in _as_list(statement.get("Resource", [])):
                     rendered = json.dumps(resource, sort_keys=True)
-                    if kms_actions and (rendered in scoped or resource == "*"):
-                        found.setdefault(
+                    if kms_actions and (rendered in scoped[index] or resource == "*"):
+                        found[index].setdefault(
                             resource if isinstance(resource, str) else rendered, set()
                         ).update(kms_actions)
-        for resource, granted in found.items():
-            Annotations.of(self._restore).add_warning_v2(
-                UNSCOPED_KEY_GRANT_WARNING,
-                f"A grant added {', '.join(sorted(granted))} on {resource} to this "
-                "RestorePermissions' managed policy without a condition: the key can now be "
-                "used directly, not only through S3 and EBS as the construct allows it. Pass "
-                "the key as encryption_key= (or add_bucket(..., encryption_key=key)) instead "
-                "of key.grant_*(restore).",
-            )
+        for restore, grants in zip(self._restores, found, strict=True):
+            for resource, granted in grants.items():
+                Annotations.of(restore).add_warning_v2(
+                    UNSCOPED_KEY_GRANT_WARNING,
+                    f"A grant added {', '.join(sorted(granted))} on {resource} to this "
+                    "RestorePermissions' managed policy without a condition: the key can now "
+                    "be used directly, not only through S3 and EBS as the construct allows it. "
+                    "Pass the key as encryption_key= (or add_bucket(..., encryption_key=key)) "
+                    "instead of key.grant_*(restore).",
+                )
         return []
+
+
+def _only_placed(policies: PolicySet, policy: iam.ManagedPolicy) -> bool:
+    """Whether ``policy`` holds exactly the statements its PolicySet placed, none of
+    them one that :class:`_UnscopedKeyGrants` could warn of."""
+    placed = policies.placed.get(id(policy))
+    if placed is None or any(_unconditioned_kms(s) for s in placed):
+        return False
+    return bool(policies.document_of(policy).statement_count == len(placed))
+
+
+def _unconditioned_kms(statement: dict[str, Any]) -> bool:
+    actions = _as_list(statement.get("Action", []))
+    return (
+        statement.get("Effect") == "Allow"
+        and "Condition" not in statement
+        and any(a.lower().startswith("kms:") or a == "*" for a in actions)
+    )
 
 
 def _as_list(value: object) -> list[Any]:
@@ -634,7 +732,7 @@ VM_IMPORT_ROLE_OUTPUT_ID = "RestorePermissionsVmImportRoleArn"
 
 
 def _vm_import_role_output(stack: Stack, role: iam.IRole) -> None:
-    if stack.node.try_find_child(VM_IMPORT_ROLE_OUTPUT_ID) is None:
+    if find_child(stack, VM_IMPORT_ROLE_OUTPUT_ID) is None:
         CfnOutput(
             stack,
             VM_IMPORT_ROLE_OUTPUT_ID,
@@ -671,7 +769,7 @@ class _OutputBudget(Construct):
 
     @classmethod
     def of(cls, stack: Stack) -> _OutputBudget:
-        existing = stack.node.try_find_child(cls.ID)
+        existing = find_child(stack, cls.ID)
         return existing if isinstance(existing, _OutputBudget) else cls(stack, cls.ID)
 
     def __init__(self, stack: Stack, construct_id: str) -> None:
@@ -713,12 +811,12 @@ class _PolicyArns:
         )
 
 
-def _add_limit_checks(scope: Construct) -> None:
+def _add_limit_checks(scope: Construct, stack: Stack) -> None:
     """The app's template limits and the stack's resource count, once each."""
     add_template_limits(scope)
-    add_resource_limit(Stack.of(scope))
+    add_resource_limit(stack)
     # Before this construct adds any: the first count is of the application's own.
-    ResourceBudget.of(Stack.of(scope))
+    ResourceBudget.of(stack)
 
 
 T = TypeVar("T")
@@ -774,13 +872,23 @@ def _check_props(
 
 def _trusts_ec2(scope: Construct, principal: iam.IPrincipal) -> bool:
     """Whether the trust policy ``principal`` renders names the EC2 service."""
-    rendered = Stack.of(scope).resolve(principal.policy_fragment.principal_json)
+    rendered = stack_of(scope).resolve(principal.policy_fragment.principal_json)
     services = rendered.get("Service", []) if isinstance(rendered, dict) else []
     return any(isinstance(service, str) and service.split(".")[0] == "ec2" for service in services)
 
 
+def _has(value: object, attribute: str) -> bool:
+    """``hasattr(value, attribute)``, without reading a property of the class: on a CDK
+    object that read is a jsii round trip."""
+    return hasattr(type(value), attribute) or hasattr(value, attribute)
+
+
+def _is_principal(value: object) -> bool:
+    return _has(value, "policy_fragment")
+
+
 def _check_encryption_key(key: object, argument: str) -> None:
-    if key is not None and not hasattr(key, "key_arn"):
+    if key is not None and not _has(key, "key_arn"):
         raise ValueError(
             f"{argument}={key!r} is invalid: pass a kms.IKey, for example "
             "kms.Key.from_key_arn(self, 'BackupKey', 'arn:aws:kms:...')"
@@ -790,7 +898,7 @@ def _check_encryption_key(key: object, argument: str) -> None:
 def _check_identity(scope: Construct, identity: UserIdentity | RoleIdentity) -> None:
     """Check the identity's values (its kind already rules out the wrong options)."""
     if isinstance(identity, RoleIdentity):
-        if not hasattr(identity.assumed_by, "policy_fragment"):
+        if not _is_principal(identity.assumed_by):
             raise ValueError(
                 f"assumed_by={identity.assumed_by!r} is invalid: pass an iam.IPrincipal, for "
                 "example iam.AccountPrincipal('111122223333')"
@@ -910,7 +1018,7 @@ def _check_buckets(
 def _check_bucket(bucket: s3.IBucket | str, argument: str, *, legacy: bool) -> None:
     if isinstance(bucket, str):
         name = bucket
-    elif hasattr(bucket, "bucket_arn"):  # IBucket is a Protocol without runtime checks
+    elif _has(bucket, "bucket_arn"):  # IBucket is a Protocol without runtime checks
         argument, name = f"{argument}.bucket_name", bucket.bucket_name
     else:
         raise ValueError(
@@ -927,16 +1035,17 @@ def _check_bucket(bucket: s3.IBucket | str, argument: str, *, legacy: bool) -> N
 SECRET_KEY_ID = "RestorePermissionsSecretKey"
 
 
-def _stack_secret_key(scope: Construct) -> kms.IKey:
-    """The stack's customer-managed key for access-key secrets, created once per stack.
+def _stack_secret_key(scope: Construct) -> tuple[kms.IKey, bool]:
+    """The stack's customer-managed key for access-key secrets, created once per stack,
+    and whether this call created it.
 
     One key per stack rather than per customer: a key costs money each month.
     """
-    stack = Stack.of(scope)
-    existing = stack.node.try_find_child(SECRET_KEY_ID)
+    stack = stack_of(scope)
+    existing = find_child(stack, SECRET_KEY_ID)
     if isinstance(existing, kms.Key):
-        return existing
-    return kms.Key(
+        return existing, False
+    key = kms.Key(
         stack,
         SECRET_KEY_ID,
         description="Encrypts the access-key secrets of restore-permissions in this stack",
@@ -946,3 +1055,5 @@ def _stack_secret_key(scope: Construct) -> kms.IKey:
         removal_policy=RemovalPolicy.DESTROY,
         pending_window=Duration.days(30),
     )
+    adopt(key, stack)
+    return key, True

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
+
+#: Each construct's path, asked of CDK once (a jsii round trip): a path never
+#: changes. Kept here rather than in scopes.py, which imports CDK; scopes.path_of
+#: shares it.
+KNOWN_PATHS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
 class RestorePermissionsError(ValueError):
@@ -23,7 +29,9 @@ class RestorePermissionsError(ValueError):
 
 def construct_path(scope: Any, construct_id: str) -> str:
     """The path a construct will have, before it is created (for errors raised before)."""
-    path = scope.node.path  # one jsii round trip, not two
+    if scope not in KNOWN_PATHS:
+        KNOWN_PATHS[scope] = scope.node.path  # one jsii round trip per scope
+    path = KNOWN_PATHS[scope]
     return f"{path}/{construct_id}" if path else construct_id
 
 

@@ -12,7 +12,9 @@ the ids are computed in a ``node.add_validation`` hook, not in a constructor.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable, Iterable, Mapping
+from typing import ClassVar
 
 import jsii
 from aws_cdk import Acknowledgment, Stack, Validations
@@ -97,45 +99,74 @@ class Flattener:
 
 @jsii.implements(IValidation)
 class WildcardAcknowledgments:
-    """Acknowledges a policy's justified wildcards once references are final.
+    """Acknowledges the justified wildcards of a stack's policies once references are final.
 
-    ``resources`` and ``actions`` are called at validation time and yield
-    ``(resource or action, reason)`` pairs, so what is added after
+    For each policy, ``resources`` and ``actions`` are called at validation time
+    and yield ``(resource or action, reason)`` pairs, so what is added after
     construction is covered too. Only resources that flatten to a string with
-    a wildcard are acknowledged: exactly what cdk-nag reports.
+    a wildcard are acknowledged: exactly what cdk-nag reports, on that policy.
+    One validation per stack serves all of its policies, with one ``resolve``
+    for all of their tokens.
     """
 
-    def __init__(
-        self,
+    _OF: ClassVar[weakref.WeakKeyDictionary[Stack, WildcardAcknowledgments]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    @classmethod
+    def add(
+        cls,
         policy: IConstruct,
         resources: Callable[[], Iterable[tuple[str, str]]],
         actions: Callable[[], Iterable[tuple[str, str]]],
-    ):
-        self._policy = policy
-        self._resources = resources
-        self._actions = actions
+    ) -> None:
+        """Acknowledge ``policy``'s justified wildcards at validation time."""
+        stack = stack_of(policy)
+        checks = cls._OF.get(stack)
+        if checks is None or checks.validated:
+            # A policy placed after its stack was validated gets a validation of its own.
+            checks = cls(stack)
+            cls._OF[stack] = checks
+            policy.node.add_validation(checks)
+        checks._policies.append((policy, resources, actions))
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+        self._policies: list[
+            tuple[
+                IConstruct,
+                Callable[[], Iterable[tuple[str, str]]],
+                Callable[[], Iterable[tuple[str, str]]],
+            ]
+        ] = []
+        self.validated = False
 
     def validate(self) -> list[str]:
-        flatten = Flattener(stack_of(self._policy))
-        findings: dict[str, str] = {}
+        self.validated = True
+        flatten = Flattener(self._stack)
         # Literal text without a wildcard is skipped (an Fn::Sub token may hold one).
         candidates = [
-            (resource, reason)
-            for resource, reason in self._resources()
-            if "*" in resource or "${Token[" in resource
+            [
+                (resource, reason)
+                for resource, reason in resources()
+                if "*" in resource or "${Token[" in resource
+            ]
+            for _, resources, _ in self._policies
         ]
-        flatten.prefetch([resource for resource, _ in candidates])
-        for resource, reason in candidates:
-            flat = flatten(resource)
-            if "*" in flat:
-                findings.setdefault(f"AwsSolutions-IAM5[Resource::{flat}]", reason)
-        full_access = []
-        for action, reason in self._actions():
-            findings[f"AwsSolutions-IAM5[Action::{action}]"] = reason
-            if action.endswith(":*"):
-                full_access.append(reason)
-        if full_access:
-            for finding in FULL_ACCESS_FINDINGS:
-                findings[finding] = " ".join(full_access)
-        acknowledge(self._policy, findings)
+        flatten.prefetch([resource for found in candidates for resource, _ in found])
+        for (policy, _, actions), found in zip(self._policies, candidates, strict=True):
+            findings: dict[str, str] = {}
+            for resource, reason in found:
+                flat = flatten(resource)
+                if "*" in flat:
+                    findings.setdefault(f"AwsSolutions-IAM5[Resource::{flat}]", reason)
+            full_access = []
+            for action, reason in actions():
+                findings[f"AwsSolutions-IAM5[Action::{action}]"] = reason
+                if action.endswith(":*"):
+                    full_access.append(reason)
+            if full_access:
+                for finding in FULL_ACCESS_FINDINGS:
+                    findings[finding] = " ".join(full_access)
+            acknowledge(policy, findings)
         return []

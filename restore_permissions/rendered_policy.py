@@ -6,9 +6,10 @@ import functools
 import hashlib
 import json
 import math
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import jsii
 from aws_cdk import Annotations, AspectPriority, Aspects, IAspect, Stack
@@ -34,7 +35,7 @@ from .policy import (
 )
 from .policy.rendering import shared_subnet_arns
 from .policy.sizing import ESTIMATE_ROOM, MAX_CHARS_PER_BUCKET, deployed_length
-from .scopes import stack_of
+from .scopes import path_of, stack_of
 from .tokens import ResolvedTokens
 
 
@@ -96,11 +97,10 @@ class PolicySet:
         self.shared_policies = shared_policies
         self._rendering: _Rendering | None = None
         self._finalized = False
-        # On the first policy rather than the owner: CDK calls an aspect for
-        # every node below its scope, and a policy has one child. It adds
-        # statements and policies, so it is a mutating aspect, as aws-iam's own
-        # policy splitting is.
-        Aspects.of(first).add(_PlaceStatements(self), priority=_mutating_priority())
+        self._documents: dict[int, iam.PolicyDocument] = {}
+        #: For each policy placed, the statements placed in it (by policy id).
+        self.placed: dict[int, list[dict[str, Any]]] = {}
+        _PlaceStatements.register(self)
 
     def set_statements(
         self,
@@ -113,7 +113,7 @@ class PolicySet:
         """What to render at synth time (the latest call wins)."""
         if self._finalized:
             raise RestorePermissionsError(
-                self.owner.node.path,
+                path_of(self.owner),
                 "buckets can no longer be added once the app is synthesized",
             )
         self._rendering = _Rendering(specs, targets, options, for_vm_import_role)
@@ -142,7 +142,7 @@ class PolicySet:
             rendering.options,
             for_vm_import_role=rendering.for_vm_import_role,
         )
-        length = DeployedLength(Stack.of(self.owner))
+        length = DeployedLength(stack_of(self.owner))
         return max(
             1, len(plan_documents([_with_cfn_strings(s) for s in statements], length=length))
         )
@@ -159,7 +159,7 @@ class PolicySet:
         needed = self.estimate_policies()
         if needed > self.max_policies:
             raise RestorePermissionsError(
-                self.owner.node.path,
+                path_of(self.owner),
                 f"{buckets} buckets need about {needed + self.shared_policies} managed policies "
                 f"of 6,144 characters for {whose}{self._with_shared}, more than "
                 f"max_managed_policies={self.max_policies + self.shared_policies}. Spread the "
@@ -168,13 +168,19 @@ class PolicySet:
                 "'Managed policies per user, group or role'.",
             )
 
+    def document_of(self, policy: iam.ManagedPolicy) -> iam.PolicyDocument:
+        """``policy.document`` of one of these policies, asked of CDK once."""
+        if id(policy) not in self._documents:
+            self._documents[id(policy)] = policy.document
+        return self._documents[id(policy)]
+
     @property
     def _with_shared(self) -> str:
         return " (with the stack's shared one)" if self.shared_policies else ""
 
     def _require_rendering(self) -> _Rendering:
         if self._rendering is None:
-            raise RestorePermissionsError(self.owner.node.path, "nothing to render")
+            raise RestorePermissionsError(path_of(self.owner), "nothing to render")
         return self._rendering
 
     def place_statements(self) -> None:
@@ -199,8 +205,9 @@ class PolicySet:
         }
         # Statements granted through grant_principal already sit in the first policy.
         reserved = 0
-        if not self.policies[0].document.is_empty:
-            granted = stack.resolve(self.policies[0].document.to_json())
+        first = self.document_of(self.policies[0])
+        if not first.is_empty:
+            granted = stack.resolve(first.to_json())
             reserved = sum(
                 len(json.dumps(s, separators=(",", ":"))) + 1 for s in granted["Statement"]
             )
@@ -230,16 +237,15 @@ class PolicySet:
             policy.add_statements(
                 *(iam.PolicyStatement.from_json(statement) for statement in document)
             )
+            self.placed[id(policy)] = document
             held = [r for s in document for r in _as_list(s["Resource"])]
             actions = sorted({a for s in document for a in _as_list(s["Action"]) if "*" in a})
             justified_resources = [(r, reasons[r]) for r in dict.fromkeys(held) if r in reasons]
             justified_actions = [(a, WILDCARD_ACTION_REASONS[a]) for a in actions]
-            policy.node.add_validation(
-                nag.WildcardAcknowledgments(
-                    policy,
-                    functools.partial(list, justified_resources),
-                    functools.partial(list, justified_actions),
-                )
+            nag.WildcardAcknowledgments.add(
+                policy,
+                functools.partial(list, justified_resources),
+                functools.partial(list, justified_actions),
             )
 
     def _wildcard_reasons(self, rendering: _Rendering) -> dict[str, str]:
@@ -264,12 +270,38 @@ def _mutating_priority() -> int:
 
 @jsii.implements(IAspect)
 class _PlaceStatements:
-    def __init__(self, policy_set: PolicySet) -> None:
-        self._policy_set = policy_set
+    """Places the statements of every PolicySet of a stack, at synth.
+
+    One aspect per stack, on the first policy of the stack's first PolicySet
+    (CDK calls an aspect for every node below its scope, and a policy has one
+    child), rather than one per policy: each aspect is jsii round trips, at
+    construction and at synth. It adds statements and policies, so it is a
+    mutating aspect, as aws-iam's own policy splitting is. A PolicySet created
+    after the stack's aspect ran (by another aspect) gets an aspect of its own.
+    """
+
+    _OF: ClassVar[weakref.WeakKeyDictionary[Stack, _PlaceStatements]] = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def register(cls, policy_set: PolicySet) -> None:
+        stack = stack_of(policy_set.owner)
+        placer = cls._OF.get(stack)
+        if placer is None or placer.visited:
+            placer = cls(policy_set.policies[0])
+            cls._OF[stack] = placer
+            Aspects.of(policy_set.policies[0]).add(placer, priority=_mutating_priority())
+        placer.policy_sets.append(policy_set)
+
+    def __init__(self, anchor: IConstruct) -> None:
+        self._anchor = anchor
+        self.policy_sets: list[PolicySet] = []
+        self.visited = False
 
     def visit(self, node: IConstruct) -> None:
-        if node is self._policy_set.policies[0]:
-            self._policy_set.place_statements()
+        if node is self._anchor:
+            self.visited = True
+            for policy_set in self.policy_sets:
+                policy_set.place_statements()
 
 
 def _with_cfn_strings(value: Any) -> Any:

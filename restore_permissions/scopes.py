@@ -15,9 +15,12 @@ import weakref
 from aws_cdk import Stack
 from constructs import IConstruct
 
+from .errors import KNOWN_PATHS
+
 _STACKS: weakref.WeakKeyDictionary[IConstruct, Stack] = weakref.WeakKeyDictionary()
 _ROOT_STACKS: weakref.WeakKeyDictionary[Stack, Stack] = weakref.WeakKeyDictionary()
 _ROOTS: weakref.WeakKeyDictionary[Stack, IConstruct] = weakref.WeakKeyDictionary()
+_PATHS = KNOWN_PATHS
 _CHILDREN: weakref.WeakKeyDictionary[IConstruct, dict[str, IConstruct]] = (
     weakref.WeakKeyDictionary()
 )
@@ -32,10 +35,13 @@ def stack_of(scope: IConstruct) -> Stack:
     return _STACKS[scope]
 
 
-def adopt(child: IConstruct, parent: IConstruct) -> None:
-    """Record that ``child``, created in ``parent`` and not a stack, is in ``parent``'s stack."""
+def adopt(child: IConstruct, parent: IConstruct, path: str | None = None) -> None:
+    """Record that ``child``, created in ``parent`` and not a stack, is in ``parent``'s stack
+    (and that its path is ``path``, when the caller knows it)."""
     if not isinstance(child, Stack):
         _STACKS[child] = stack_of(parent)
+    if path is not None:
+        _PATHS[child] = path
 
 
 def root_stack(scope: IConstruct) -> Stack:
@@ -66,3 +72,10 @@ def find_child(parent: IConstruct, construct_id: str) -> IConstruct | None:
             return None
         known[construct_id] = found
     return known[construct_id]
+
+
+def path_of(scope: IConstruct) -> str:
+    """``scope.node.path``, asked of CDK once per construct: a path never changes."""
+    if scope not in _PATHS:
+        _PATHS[scope] = scope.node.path
+    return _PATHS[scope]

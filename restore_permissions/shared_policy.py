@@ -17,7 +17,7 @@ from constructs import Construct
 from . import tokens
 from .policy import PolicyOptions, PolicyTargets, shared_identity_statements
 from .rendered_policy import PolicySet
-from .scopes import find_child, stack_of
+from .scopes import adopt, find_child, stack_of
 
 #: IAM's highest quota of managed policies per user, group or role.
 _MAX_POLICIES = 20
@@ -54,6 +54,7 @@ class SharedRestorePolicy(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, options: PolicyOptions) -> None:
         super().__init__(scope, construct_id)
+        adopt(self, scope)
         self._principals: list[iam.Group | iam.Role] = []
         self.policy = self._new_policy("Policy")
         self.policies = PolicySet(
@@ -73,6 +74,10 @@ class SharedRestorePolicy(Construct):
         )
         self.policies.set_statements(shared_identity_statements(options), targets, options)
 
+    def created_resources(self) -> int:
+        """The CloudFormation resources this construct holds (its managed policies)."""
+        return len(self.policies.policies)
+
     def attach(self, principal: iam.Group | iam.Role) -> None:
         """Give ``principal`` the shared statements (every shared policy, extras included)."""
         self._principals.append(principal)
@@ -86,6 +91,7 @@ class SharedRestorePolicy(Construct):
             description="Restore image-based backups as EC2 instances: the statements every "
             "restore identity of this stack with these options shares (restore-permissions)",
         )
+        adopt(policy, self)
         for principal in self._principals:
             _attach(policy, principal)
         return policy

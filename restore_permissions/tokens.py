@@ -31,7 +31,10 @@ class ResolvedTokens(Generic[T]):
 
     def of(self, token: str) -> T:
         if token not in self._cache:
-            self._cache[token] = self._convert(self._stack.resolve(token))
+            body = _SUB_BODIES.get(token)
+            # A token of cfn_string resolves to its Fn::Sub: no need to ask CDK.
+            resolved = {"Fn::Sub": body} if body is not None else self._stack.resolve(token)
+            self._cache[token] = self._convert(resolved)
         return self._cache[token]
 
     def prefetch(self, values: Iterable[str]) -> None:
@@ -46,7 +49,7 @@ class ResolvedTokens(Generic[T]):
                 for value in values
                 if isinstance(value, str)
                 for token in TOKEN.findall(value)
-                if token not in self._cache
+                if token not in self._cache and token not in _SUB_BODIES
             )
         )
         if not missing:
@@ -85,6 +88,11 @@ URL_SUFFIX = "${AWS::URLSuffix}"
 _PSEUDO = (PARTITION, ACCOUNT, URL_SUFFIX)
 
 
+#: The body of each Fn::Sub token that :func:`cfn_string` made: what CDK resolves it to,
+#: known without a jsii round trip.
+_SUB_BODIES: dict[str, str] = {}
+
+
 @functools.cache
 def cfn_string(value: str) -> str:
     """``value`` with the pseudo-parameter placeholders made real.
@@ -97,7 +105,9 @@ def cfn_string(value: str) -> str:
     if "${AWS::" not in value:
         return value
     if "${Token[" not in value:
-        return str(Fn.sub(value))
+        token = str(Fn.sub(value))
+        _SUB_BODIES[token] = value
+        return token
     return (
         value.replace(PARTITION, partition())
         .replace(ACCOUNT, str(Aws.ACCOUNT_ID))

@@ -22,7 +22,7 @@ from .policy import (
 )
 from .policy.statements import kms_key_arn_problem
 from .rendered_policy import PolicySet
-from .scopes import find_child, root_stack, stack_of
+from .scopes import adopt, find_child, root_stack, stack_of
 
 
 class VmImportMode(enum.Enum):
@@ -129,8 +129,9 @@ class VmImportServiceRole(Construct):
         except ValueError as error:
             raise RestorePermissionsError(path, str(error)) from None
         super().__init__(scope, construct_id)
+        adopt(self, scope)
         self.mode = mode
-        stack = Stack.of(self)
+        stack = stack_of(self)
         if mode is VmImportMode.CREATE:
             role = iam.Role(
                 self,
@@ -168,15 +169,22 @@ class VmImportServiceRole(Construct):
 
     @property
     def account(self) -> str:
-        return Stack.of(self).account
+        return stack_of(self).account
+
+    def created_resources(self) -> int:
+        """The CloudFormation resources this construct holds: the role when it creates
+        it, and its managed policies."""
+        return (self.mode is VmImportMode.CREATE) + len(self.policies.policies)
 
     def _new_policy(self, policy_id: str) -> iam.ManagedPolicy:
-        return iam.ManagedPolicy(
+        policy = iam.ManagedPolicy(
             self,
             policy_id,
             roles=[self.role],
             description="Lets VM Import/Export read the backup buckets (restore-permissions)",
         )
+        adopt(policy, self)
+        return policy
 
     def add_buckets(self, buckets: list[tuple[str, str, str | None]], *, max_policies: int) -> None:
         """Let VM Import/Export read the disk images in more buckets (and use their keys).
