@@ -282,3 +282,35 @@ def actions_of(document: Mapping[str, Any]) -> set[str]:
             statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         )
     }
+
+
+#: The modules that take longest (``pytest --durations=0``, summed per module),
+#: longest first. pytest-xdist hands out modules in collection order, so these
+#: start first and the modules still running at the end are short ones: a long
+#: module collected last kept one worker busy while the other idled.
+LONGEST_MODULES = (
+    "test_moto",
+    "test_consumer_app",
+    "test_consumer_sizing",
+    "test_app_context",
+    "test_vm_import",
+    "test_cli",
+    "test_example_app",
+    "test_deploy_local",
+    "test_mutate",
+    "test_snapshots",
+    "test_nag",
+    "test_bench_twins",
+    "test_resource_count",
+    "test_scale",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest modules first (LONGEST_MODULES); the rest, and each module's tests, in order."""
+
+    def rank(item: pytest.Item) -> int:
+        name = item.path.stem
+        return LONGEST_MODULES.index(name) if name in LONGEST_MODULES else len(LONGEST_MODULES)
+
+    items.sort(key=rank)  # stable: a module's tests keep their order
