@@ -77,7 +77,8 @@ class Side:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
         if result.returncode != 0:
-            sys.exit(f"{self.name}: pytest exited {result.returncode}: {summary}\n{result.stderr}")
+            tail = "\n".join(result.stdout.splitlines()[-40:])
+            sys.exit(f"{self.name}: pytest exited {result.returncode}:\n{tail}\n{result.stderr}")
         self.wall.append(wall)
         self.cpu.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
         found = PASSED.search(summary)
@@ -104,9 +105,8 @@ def _prepare_baseline(ref: str, where: pathlib.Path) -> pathlib.Path:
         ["git", "worktree", "add", "--detach", "--quiet", str(checkout), ref], cwd=ROOT, check=True
     )
     python = checkout / ".venv" / "bin" / "python"
-    subprocess.run(
-        [str(UV), "venv", "--quiet", "--python", sys.executable, str(python.parents[1])], check=True
-    )
+    # With pip in it, as `make install` makes it: the baseline's tests may run pip.
+    subprocess.run([sys.executable, "-m", "venv", str(python.parents[1])], check=True)
     install = [str(UV), "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python)]
     subprocess.run([*install, "-r", "requirements-dev.txt"], cwd=checkout, check=True)
     subprocess.run([*install, "--no-deps", "-e", "."], cwd=checkout, check=True)
