@@ -34,6 +34,11 @@ $(VENV)/.installed: requirements-uv.txt requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-uv.txt
 	$(UV) -r requirements.txt
+	@# aws-cdk-lib and its dependency aws-cdk.cloud-assembly-schema both write
+	@# aws_cdk/cloud_assembly_schema/; uv installs in parallel, so either could win,
+	@# and jsii then fails to read a synth's messages. aws-cdk-lib's must (pip's
+	@# order gave it that): it is installed again, last.
+	$(UV) --reinstall-package aws-cdk-lib -r requirements.txt
 	@# The editable install adds the restore-permissions command; its log shows only on failure.
 	$(UV) --no-deps -e . > $(VENV)/editable-install.log 2>&1 \
 		|| { cat $(VENV)/editable-install.log; exit 1; }
