@@ -9,13 +9,14 @@ template. tests/test_bench_twins.py checks that each twin writes the same
 resources and policy documents as the construct's app.
 """
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 
-from restore_permissions.policy import PolicyTargets, bucket_arn, vm_import_trust_conditions
+from restore_permissions.policy import PolicyTargets, vm_import_trust_conditions
 
 PARTITION, ACCOUNT, URL_SUFFIX = "${AWS::Partition}", "${AWS::AccountId}", "${AWS::URLSuffix}"
 #: The construct's descriptions, so that the templates are the same size.
@@ -33,13 +34,8 @@ VM_IMPORT_POLICY = "Lets VM Import/Export read the backup buckets (restore-permi
 
 def targets(buckets: Sequence[str]) -> PolicyTargets:
     """The buckets' ARNs, in this stack's partition and account."""
-    return PolicyTargets(
-        partition=PARTITION,
-        account=ACCOUNT,
-        bucket_arns=[bucket_arn(PARTITION, name) for name in buckets],
-        object_arns=[f"{bucket_arn(PARTITION, name)}/*" for name in buckets],
-        url_suffix=URL_SUFFIX,
-    )
+    literal = PolicyTargets.for_buckets(buckets, partition=PARTITION, account=ACCOUNT)
+    return dataclasses.replace(literal, url_suffix=URL_SUFFIX)
 
 
 def with_pseudo_parameters(value: Any) -> Any:
