@@ -45,6 +45,7 @@ import os
 # tests/test_example_app.py runs with it as users do.
 os.environ.setdefault("CDK_VALIDATION", "false")
 
+import functools
 import json
 import pathlib
 from collections.abc import Callable, Iterator, Mapping
@@ -166,17 +167,17 @@ def synthesize(app: cdk.App, stack: cdk.Stack) -> Synthesized:
     return Synthesized(app, stack, assembly.get_stack_by_name(stack.stack_name).template)
 
 
-#: CDK's built-in CloudFormation validation, added to the example apps by hand
-#: (CDK_VALIDATION=false above turns off only the automatic one); one instance,
-#: so its rule engine starts once per process.
-_CLOUDFORMATION_VALIDATE: list[cdk.CloudFormationValidatePlugin] = []
+@functools.cache
+def _cloudformation_validate() -> cdk.CloudFormationValidatePlugin:
+    """CDK's built-in CloudFormation validation, added to the example apps by hand
+    (CDK_VALIDATION=false above turns off only the automatic one); one instance,
+    so its rule engine starts once per process."""
+    return cdk.CloudFormationValidatePlugin()
 
 
 def add_cloudformation_validate(app: cdk.App) -> cdk.App:
     """``app`` with CDK's CloudFormation validation, whatever CDK_VALIDATION says."""
-    if not _CLOUDFORMATION_VALIDATE:
-        _CLOUDFORMATION_VALIDATE.append(cdk.CloudFormationValidatePlugin())
-    cdk.Validations.of(app).add_plugins(_CLOUDFORMATION_VALIDATE[0])
+    cdk.Validations.of(app).add_plugins(_cloudformation_validate())
     return app
 
 
