@@ -240,10 +240,16 @@ class RestorePermissions(Construct):
         #: USER or ROLE, from ``identity``.
         self.principal_type = identity.principal_type
 
-        self.group: iam.Group | None = None
-        self.role: iam.Role | None = None
+        #: The group (user mode) or the role (role mode); the other is None. Created
+        #: first, so that the policy is attached as it is created: one jsii round
+        #: trip fewer per construct.
+        self.group, self.role = self._create_holder(identity)
         #: The role's instance profile (role mode with ``instance_profile=True``), or None.
         self.instance_profile: iam.InstanceProfile | None = None
+        self.user: iam.User | None = None
+        #: Each slot's access key and secret.
+        self.access_keys: dict[AccessKeySlot, iam.AccessKey] = {}
+        self.access_key_secrets: dict[AccessKeySlot, secretsmanager.Secret] = {}
         self.managed_policy = self._new_policy("Policy")
         self._policies = PolicySet(
             self,
@@ -256,11 +262,6 @@ class RestorePermissions(Construct):
         )
         self._buckets: list[_BucketArns] = []
         self._legacy_bucket_name = legacy_bucket_name
-
-        self.user: iam.User | None = None
-        #: Each slot's access key and secret.
-        self.access_keys: dict[AccessKeySlot, iam.AccessKey] = {}
-        self.access_key_secrets: dict[AccessKeySlot, secretsmanager.Secret] = {}
         principal = self._create_identity(identity, slots)
         # The statements that name no bucket or key, shared with the stack's
         # other identities of the same options. This identity's own policy
@@ -364,18 +365,30 @@ class RestorePermissions(Construct):
             keys.append(self.ebs_kms_key_arn)
         return list(dict.fromkeys(keys))
 
-    def _create_identity(
-        self, identity: UserIdentity | RoleIdentity, slots: list[AccessKeySlot]
-    ) -> iam.IPrincipal:
-        """The user (in its group, with its keys) or the role; the policy attached to either."""
-        principal: iam.IPrincipal
+    def _create_holder(
+        self, identity: UserIdentity | RoleIdentity
+    ) -> tuple[iam.Group | None, iam.Role | None]:
+        """The group (user mode) or the role (role mode): what the managed policies attach to."""
         if isinstance(identity, UserIdentity):
             # The policy goes on a group, never on the user: NIST 800-53, HIPAA
             # and PCI reject policies attached to users and users in no group.
-            self.group = iam.Group(self, "Group")
-            self.managed_policy.attach_to_group(self.group)
+            return iam.Group(self, "Group"), None
+        return None, iam.Role(
+            self,
+            "Role",
+            role_name=identity.name,
+            assumed_by=identity.assumed_by,
+            external_ids=[identity.external_id] if identity.external_id is not None else None,
+            description="Restores image-based backups as EC2 instances (restore-permissions)",
+        )
+
+    def _create_identity(
+        self, identity: UserIdentity | RoleIdentity, slots: list[AccessKeySlot]
+    ) -> iam.IPrincipal:
+        """The user (in the group, with its keys), or the role's instance profile."""
+        if isinstance(identity, UserIdentity):
+            assert self.group is not None
             self.user = iam.User(self, "User", user_name=identity.name, groups=[self.group])
-            principal = self.user
             if slots:
                 encryption = identity.secret_encryption
                 self._create_access_keys(
@@ -386,23 +399,12 @@ class RestorePermissions(Construct):
                     if encryption.is_aws_managed
                     else encryption.key or self._stack_secret_key(),
                 )
-        else:
-            self.role = iam.Role(
-                self,
-                "Role",
-                role_name=identity.name,
-                assumed_by=identity.assumed_by,
-                external_ids=[identity.external_id] if identity.external_id is not None else None,
-                description="Restores image-based backups as EC2 instances (restore-permissions)",
-            )
-            # Attached from the policy's side (ManagedPolicy.Roles) rather than
-            # the role's ManagedPolicyArns, like the group above.
-            self.managed_policy.attach_to_role(self.role)
-            if identity.instance_profile:
-                # EC2 hands a role to an instance only through an instance profile.
-                self.instance_profile = iam.InstanceProfile(self, "InstanceProfile", role=self.role)
-            principal = self.role
-        return principal
+            return self.user
+        assert self.role is not None
+        if identity.instance_profile:
+            # EC2 hands a role to an instance only through an instance profile.
+            self.instance_profile = iam.InstanceProfile(self, "InstanceProfile", role=self.role)
+        return self.role
 
     @property
     def grant_principal(self) -> iam.IPrincipal:
@@ -440,18 +442,16 @@ class RestorePermissions(Construct):
         self._add_buckets([self._bucket_arns(checked, encryption_key)])
 
     def _new_policy(self, policy_id: str) -> iam.ManagedPolicy:
+        # Attached from the policy's side (ManagedPolicy.Groups/Roles) rather
+        # than the role's ManagedPolicyArns.
         policy = iam.ManagedPolicy(
             self,
             policy_id,
             description="Restore image-based backups as EC2 instances (restore-permissions)",
+            groups=[self.group] if self.group is not None else None,
+            roles=[self.role] if self.role is not None else None,
         )
         adopt(policy, self)
-        # Attached from the policy's side (ManagedPolicy.Groups/Roles) rather
-        # than the role's ManagedPolicyArns.
-        if self.group is not None:
-            policy.attach_to_group(self.group)
-        if self.role is not None:
-            policy.attach_to_role(self.role)
         return policy
 
     def _add_buckets(self, buckets: list[_BucketArns]) -> None:

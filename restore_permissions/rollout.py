@@ -204,5 +204,9 @@ class _MemberTemplateChecks:
 
 
 def _body(template: dict[str, Any]) -> str:
-    """The template as the StackSet's TemplateBody: JSON without whitespace."""
-    return json.dumps(template, separators=(",", ":"))
+    """The template as the StackSet's TemplateBody: JSON without whitespace, keys sorted.
+
+    Sorted, so that the body depends on what the template says and not on the
+    order constructs were created in: a changed body is a StackSet update,
+    rolled out to every member account."""
+    return json.dumps(template, separators=(",", ":"), sort_keys=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from unittest import mock
@@ -102,32 +102,8 @@ class WiringChange:
             return judge()
 
 
-def _skip_when(method: Callable[..., Any], skip: Callable[..., bool]) -> Callable[..., Any]:
-    def patched(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return None if skip(self, *args) else method(self, *args, **kwargs)
-
-    return patched
-
-
-def _own_policy(policy: iam.ManagedPolicy, *_: object) -> bool:
-    return isinstance(policy.node.scope, RestorePermissions)
-
-
-@contextlib.contextmanager
-def _own_policy_unattached() -> Iterator[None]:
-    with (
-        mock.patch.object(
-            iam.ManagedPolicy,
-            "attach_to_group",
-            _skip_when(iam.ManagedPolicy.attach_to_group, _own_policy),
-        ),
-        mock.patch.object(
-            iam.ManagedPolicy,
-            "attach_to_role",
-            _skip_when(iam.ManagedPolicy.attach_to_role, _own_policy),
-        ),
-    ):
-        yield
+def _unattached_own_policy(self: RestorePermissions, policy_id: str) -> iam.ManagedPolicy:
+    return iam.ManagedPolicy(self, policy_id)
 
 
 def _unattached_role_policy(self: VmImportServiceRole, policy_id: str) -> iam.ManagedPolicy:
@@ -146,7 +122,8 @@ WIRING: tuple[WiringChange, ...] = (
         lambda: mock.patch("restore_permissions.shared_policy._attach", lambda *_: None),
     ),
     WiringChange(
-        "the identity's own policy is attached to no group or role", _own_policy_unattached
+        "the identity's own policy is attached to no group or role",
+        lambda: mock.patch.object(RestorePermissions, "_new_policy", _unattached_own_policy),
     ),
     WiringChange(
         "the vmimport role's policies are attached to no role",
