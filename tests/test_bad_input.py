@@ -9,8 +9,6 @@ context and the CLI's flags exit with one line.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +25,8 @@ from restore_permissions import (
 )
 from restore_permissions.policy import PolicyOptions
 
-from .conftest import CDK_JSON_CONTEXT, ROOT, new_app
+from .cli_runner import run_cli
+from .conftest import CDK_JSON_CONTEXT, new_app
 
 ACCOUNT = iam.AccountPrincipal("111122223333")
 EC2 = iam.ServicePrincipal("ec2.amazonaws.com")
@@ -402,13 +401,7 @@ CLI: list[tuple[list[str], str]] = [
 
 @pytest.mark.parametrize(("args", "fragment"), CLI, ids=[f"cli:{i}" for i in range(len(CLI))])
 def test_cli_flags(args: list[str], fragment: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "restore_permissions", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
+    result = run_cli(*args)
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
     assert fragment in result.stderr and result.stderr.count("\n") == 1

@@ -15,6 +15,7 @@ import pytest
 from restore_permissions.policy import iam_size
 from restore_permissions.policy.statements import known_regions
 
+from .cli_runner import run_cli
 from .conftest import KMS_KEY_ARN, PSEUDO, Synthesized, resolve_cfn
 
 ACCOUNT = PSEUDO["AWS::AccountId"]
@@ -22,12 +23,34 @@ KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-123456
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(*args)
+
+
+def python_m(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "restore_permissions", *args],
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["policy", "--bucket", "b-1", "--account", "111122223333"],
+        ["policy", "--bucket", "b-1", "--region", "mars-1"],
+        ["explain", "--format", "json"],
+    ],
+)
+def test_python_m_prints_what_main_prints(args: list[str]) -> None:
+    """The tests run ``main`` in their own process; the real process prints the same."""
+    real, here = python_m(*args), cli(*args)
+    assert (real.returncode, real.stdout, real.stderr) == (
+        here.returncode,
+        here.stdout,
+        here.stderr,
     )
 
 
