@@ -87,8 +87,11 @@ class PolicySet:
         profile: PolicyProfile,
         max_policies: int,
         shared_policies: int = 0,
+        placed_at_creation: list[dict[str, Any]] | None = None,
     ) -> None:
         self.owner = owner
+        #: The statements ``first`` was created with (see :meth:`plan_at_creation`).
+        self._placed_at_creation = placed_at_creation
         self.policies = [first]
         self._new_policy = new_policy
         self._profile = profile
@@ -183,12 +186,35 @@ class PolicySet:
             raise RestorePermissionsError(path_of(self.owner), "nothing to render")
         return self._rendering
 
+    @staticmethod
+    def plan_at_creation(
+        stack: Stack, specs: list[StatementSpec], targets: PolicyTargets, options: PolicyOptions
+    ) -> list[dict[str, Any]] | None:
+        """The statements of a policy whose statements are all known before it is
+        created (the stack's shared policy), when they fit one managed policy.
+
+        Created with them (one ``PolicyDocument.fromJson``), the policy costs one
+        jsii round trip instead of one per statement at synth."""
+        statements = [_with_cfn_strings(s) for s in render_statements(specs, targets, options)]
+        length = DeployedLength(stack)
+        length.prefetch(statements)
+        documents = plan_documents(statements, length=length)
+        return documents[0] if len(documents) == 1 else None
+
     def place_statements(self) -> None:
         if self._finalized:
             return
         self._finalized = True
         rendering = self._require_rendering()
         stack = stack_of(self.owner)
+        reasons = {
+            tokens.cfn_string(resource): reason
+            for resource, reason in self._wildcard_reasons(rendering).items()
+        }
+        if self._placed_at_creation is not None:
+            self._check_placed_at_creation(stack)
+            self._acknowledge(self.policies[0], self._placed_at_creation, reasons)
+            return
         length = DeployedLength(stack)
         statements = [
             _with_cfn_strings(s)
@@ -199,10 +225,6 @@ class PolicySet:
                 for_vm_import_role=rendering.for_vm_import_role,
             )
         ]
-        reasons = {
-            tokens.cfn_string(resource): reason
-            for resource, reason in self._wildcard_reasons(rendering).items()
-        }
         # Statements granted through grant_principal already sit in the first policy.
         reserved = 0
         first = self.document_of(self.policies[0])
@@ -237,16 +259,43 @@ class PolicySet:
             policy.add_statements(
                 *(iam.PolicyStatement.from_json(statement) for statement in document)
             )
-            self.placed[id(policy)] = document
-            held = [r for s in document for r in _as_list(s["Resource"])]
-            actions = sorted({a for s in document for a in _as_list(s["Action"]) if "*" in a})
-            justified_resources = [(r, reasons[r]) for r in dict.fromkeys(held) if r in reasons]
-            justified_actions = [(a, WILDCARD_ACTION_REASONS[a]) for a in actions]
-            nag.WildcardAcknowledgments.add(
-                policy,
-                functools.partial(list, justified_resources),
-                functools.partial(list, justified_actions),
+            self._acknowledge(policy, document, reasons)
+
+    def _check_placed_at_creation(self, stack: Stack) -> None:
+        """An error at synth when statements added to a policy created with its own
+        (see :meth:`plan_at_creation`) push it past IAM's limit: it cannot split."""
+        placed = self._placed_at_creation
+        assert placed is not None
+        first = self.document_of(self.policies[0])
+        if first.statement_count == len(placed):
+            return
+        # Measured as place_statements measures grants in a policy it fills.
+        ours = {s.get("Sid") for s in placed}
+        added = [s for s in stack.resolve(first.to_json())["Statement"] if s.get("Sid") not in ours]
+        reserved = sum(len(json.dumps(s, separators=(",", ":"))) + 1 for s in added)
+        length = DeployedLength(stack)
+        length.prefetch(placed)
+        if len(plan_documents(placed, length=length, reserved=reserved)) > 1:
+            Annotations.of(self.owner).add_error(
+                f"{len(added)} statements added to {path_of(self.policies[0])} leave no room for "
+                f"its own in one managed policy ({MANAGED_POLICY_LIMIT:,} characters): add them "
+                "to a policy of your own instead"
             )
+
+    def _acknowledge(
+        self, policy: iam.ManagedPolicy, document: list[dict[str, Any]], reasons: dict[str, str]
+    ) -> None:
+        """Records what ``policy`` holds, and acknowledges the justified wildcards in it."""
+        self.placed[id(policy)] = document
+        held = [r for s in document for r in _as_list(s["Resource"])]
+        actions = sorted({a for s in document for a in _as_list(s["Action"]) if "*" in a})
+        justified_resources = [(r, reasons[r]) for r in dict.fromkeys(held) if r in reasons]
+        justified_actions = [(a, WILDCARD_ACTION_REASONS[a]) for a in actions]
+        nag.WildcardAcknowledgments.add(
+            policy,
+            functools.partial(list, justified_resources),
+            functools.partial(list, justified_actions),
+        )
 
     def _wildcard_reasons(self, rendering: _Rendering) -> dict[str, str]:
         reasons: dict[str, str] = {}

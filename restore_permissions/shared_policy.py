@@ -10,6 +10,7 @@ or role; each customer's own policy holds only its buckets and keys.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -56,14 +57,6 @@ class SharedRestorePolicy(Construct):
         super().__init__(scope, construct_id)
         adopt(self, scope)
         self._principals: list[iam.Group | iam.Role] = []
-        self.policy = self._new_policy("Policy")
-        self.policies = PolicySet(
-            self,
-            self.policy,
-            new_policy=self._new_policy,
-            profile=options.profile,
-            max_policies=_MAX_POLICIES,
-        )
         targets = PolicyTargets(
             partition=tokens.PARTITION,
             account=tokens.account_of(stack_of(self)),
@@ -72,7 +65,20 @@ class SharedRestorePolicy(Construct):
             regions=options.allowed_regions,
             url_suffix=tokens.URL_SUFFIX,
         )
-        self.policies.set_statements(shared_identity_statements(options), targets, options)
+        specs = shared_identity_statements(options)
+        # The statements name no bucket, so they are known now: the policy is
+        # created with them, unless they need more than one policy.
+        statements = PolicySet.plan_at_creation(stack_of(self), specs, targets, options)
+        self.policy = self._new_policy("Policy", statements)
+        self.policies = PolicySet(
+            self,
+            self.policy,
+            new_policy=self._new_policy,
+            profile=options.profile,
+            max_policies=_MAX_POLICIES,
+            placed_at_creation=statements,
+        )
+        self.policies.set_statements(specs, targets, options)
 
     def created_resources(self) -> int:
         """The CloudFormation resources this construct holds (its managed policies)."""
@@ -84,10 +90,15 @@ class SharedRestorePolicy(Construct):
         for policy in self.policies.policies:
             _attach(policy, principal)
 
-    def _new_policy(self, policy_id: str) -> iam.ManagedPolicy:
+    def _new_policy(
+        self, policy_id: str, statements: list[dict[str, Any]] | None = None
+    ) -> iam.ManagedPolicy:
         policy = iam.ManagedPolicy(
             self,
             policy_id,
+            document=None
+            if statements is None
+            else iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": statements}),
             description="Restore image-based backups as EC2 instances: the statements every "
             "restore identity of this stack with these options shares (restore-permissions)",
         )

@@ -434,6 +434,33 @@ def test_grants_land_in_the_managed_policy_not_inline() -> None:
     ].get("Properties", {})
 
 
+def test_grants_that_fill_the_first_policy_leave_the_catalogue_to_an_extra_one() -> None:
+    """Grants that take all the first policy's room: it holds only them, and every
+    catalogue statement goes to the next policy, none over IAM's 6,144 characters."""
+    grant = iam.PolicyStatement(actions=["s3:GetObject"], resources=[])
+    while len(json.dumps(grant.to_statement_json(), separators=(",", ":"))) < 6_040:
+        grant.add_resources(f"arn:aws:s3:::granted-{len(grant.resources):04d}-{'x' * 40}/*")
+
+    def build(stack: cdk.Stack) -> None:
+        restore = RestorePermissions(
+            stack, "Restore", bucket="my-backups", vm_import=VmImportMode.NONE
+        )
+        restore.grant_principal.add_to_principal_policy(grant)
+
+    synth = synthesize_stack(build)
+    policies = {
+        logical_id: resource["Properties"]["PolicyDocument"]
+        for logical_id, resource in synth.resources("AWS::IAM::ManagedPolicy").items()
+        if logical_id.startswith("RestorePolicy")
+    }
+    first = next(document for logical_id, document in policies.items() if "2v" not in logical_id)
+    assert [s.get("Sid") for s in first["Statement"]] == [None]
+    placed = [s["Sid"] for d in policies.values() for s in d["Statement"] if "Sid" in s]
+    assert len(placed) == len(set(placed)) > 1
+    for document in policies.values():
+        assert iam_size(resolve_cfn(document, PSEUDO)) <= 6_144
+
+
 def test_access_key_serial_and_secret_key() -> None:
     def build(stack: cdk.Stack) -> None:
         key = kms.Key(stack, "SecretKey", enable_key_rotation=True)

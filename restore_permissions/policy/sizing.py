@@ -53,7 +53,13 @@ def plan_documents(
     packer = _Packer(limit, length, reserved)
     for statement in statements:
         packer.add(statement)
-    return [document for document in packer.documents if document]
+    # A first document left empty by ``reserved`` stays: the policy it stands for
+    # is full with the statements added elsewhere, and the rest go to the next.
+    return [
+        document
+        for number, document in enumerate(packer.documents)
+        if document or (number == 0 and reserved)
+    ]
 
 
 class _Packer:
