@@ -7,7 +7,8 @@
 #
 # It deploys role mode: the emulator's CloudFormation skips AWS::IAM::Group and
 # AWS::SecretsManager::Secret, which user mode needs (tests/test_moto.py covers
-# user mode by creating those through the API). Extra arguments go to cdk deploy.
+# user mode by creating those through the API). Extra arguments go to cdk deploy,
+# context options (-c) to the synth before it.
 # Everything it writes goes to cdk.out.local, or to DEPLOY_LOCAL_OUT when set
 # (the test gives each run its own directory, so that runs cannot collide).
 set -euo pipefail
@@ -49,11 +50,25 @@ export CDK_DISABLE_CLI_TELEMETRY=true
 export PATH="$BIN:$PATH"
 ACCOUNT=123456789012  # moto's account
 
+# The app is synthesized while the CLI bootstraps (which mostly waits on
+# CloudFormation), then deployed from that cloud assembly: context options
+# (-c/--context) go to the synth, every other extra argument to the deploy.
+CONTEXT=() DEPLOY=()
+while (($#)); do
+    case "$1" in
+        -c | --context) CONTEXT+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+        -c=* | --context=*) CONTEXT+=("$1"); shift ;;
+        *) DEPLOY+=("$1"); shift ;;
+    esac
+done
+"$CDK" synth --quiet --output "$OUT/assembly" -c "bucket_name=$BUCKET" -c principal_type=role \
+    -c external_id=local-restore "${CONTEXT[@]}" >"$OUT/synth.log" 2>&1 &
+SYNTH=$!
 "$CDK" bootstrap "aws://$ACCOUNT/us-east-1" --output "$OUT/bootstrap" >"$OUT/bootstrap.log" 2>&1 \
-    || { cat "$OUT/bootstrap.log"; exit 1; }
-"$CDK" deploy --method=direct --require-approval never --output "$OUT/assembly" \
-    --outputs-file "$OUTPUTS" -c "bucket_name=$BUCKET" -c principal_type=role \
-    -c external_id=local-restore "$@" >"$OUT/deploy.log" 2>&1 \
+    || { cat "$OUT/bootstrap.log"; wait "$SYNTH" || true; exit 1; }
+wait "$SYNTH" || { cat "$OUT/synth.log"; exit 1; }
+"$CDK" deploy --app "$OUT/assembly" --method=direct --require-approval never \
+    --outputs-file "$OUTPUTS" "${DEPLOY[@]}" >"$OUT/deploy.log" 2>&1 \
     || { cat "$OUT/deploy.log"; exit 1; }
 
 echo "Deployed to the emulator. Stack outputs ($OUTPUTS):"

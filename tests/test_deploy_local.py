@@ -17,7 +17,8 @@ def test_deploy_local_writes_the_stack_outputs(tmp_path: pathlib.Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["DEPLOY_LOCAL_OUT"] = str(out)
     result = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "deploy-local.sh")],
+        # A context option for the synth, and an argument for the deploy.
+        ["bash", str(ROOT / "scripts" / "deploy-local.sh"), "-c", "external_id=from-args", "--ci"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -45,6 +46,16 @@ def test_deploy_local_writes_the_stack_outputs(tmp_path: pathlib.Path) -> None:
     assert (
         by_prefix["RestorePermissionsVmImportRoleArn"] == "arn:aws:iam::123456789012:role/vmimport"
     )
+    # The context option reached the synth that was deployed.
+    template = json.loads((out / "assembly" / "RestorePermissions.template.json").read_text())
+    (role,) = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Role"
+        and "Restore" in json.dumps(r.get("Metadata", {}))
+        and "ExternalId" in json.dumps(r)
+    ]
+    assert "from-args" in json.dumps(role["Properties"]["AssumeRolePolicyDocument"])
     # The script printed the outputs file, as written.
     printed = result.stdout.split("Stack outputs (", 1)[1].split("):\n", 1)[1]
     assert json.loads(printed) == json.loads((out / "outputs.json").read_text())
