@@ -51,7 +51,7 @@ from .policy import (
     own_identity_statements,
 )
 from .policy.workflows import unsupported_workflows
-from .rendered_policy import PolicySet
+from .rendered_policy import FIRST_POLICY_ID, PolicySet
 from .scopes import adopt, find_child, path_of, root_stack, stack_of
 from .shared_policy import SharedRestorePolicy
 from .template_limits import (
@@ -250,11 +250,15 @@ class RestorePermissions(Construct):
         #: Each slot's access key and secret.
         self.access_keys: dict[AccessKeySlot, iam.AccessKey] = {}
         self.access_key_secrets: dict[AccessKeySlot, secretsmanager.Secret] = {}
-        self.managed_policy = self._new_policy("Policy")
+        holder = self.group if self.group is not None else self.role
+        assert holder is not None
+        # The own policy is created on demand (see PolicySet): by synth, with its
+        # statements, unless the app reads it first (managed_policy, grants).
         self._policies = PolicySet(
             self,
-            self.managed_policy,
+            None,
             new_policy=self._new_policy,
+            anchor=holder,
             profile=profile.profile,
             # The stack's shared policy counts against the same quota.
             max_policies=max(1, max_managed_policies - 1),
@@ -264,13 +268,9 @@ class RestorePermissions(Construct):
         self._legacy_bucket_name = legacy_bucket_name
         principal = self._create_identity(identity, slots)
         # The statements that name no bucket or key, shared with the stack's
-        # other identities of the same options. This identity's own policy
-        # waits for them, so an update never leaves it without them.
+        # other identities of the same options (the own policy waits for them).
         self._shared = SharedRestorePolicy.of(self, profile)
-        holder = self.group if self.group is not None else self.role
-        assert holder is not None
         self._shared.attach(holder)
-        self.managed_policy.node.add_dependency(self._shared.policy)
 
         #: The user or role, as a principal.
         self.principal: iam.IPrincipal = principal
@@ -320,7 +320,7 @@ class RestorePermissions(Construct):
         are counted by their owners. tests/test_resource_count.py compares the count
         with the stack's CfnResources for every option."""
         return (
-            len(self._policies.policies)
+            self._policies.count
             + (self.group is not None)
             + (self.user is not None)
             + (self.role is not None)
@@ -441,17 +441,31 @@ class RestorePermissions(Construct):
         (checked,) = _with_path(path_of(self), check)
         self._add_buckets([self._bucket_arns(checked, encryption_key)])
 
-    def _new_policy(self, policy_id: str) -> iam.ManagedPolicy:
+    @property
+    def managed_policy(self) -> iam.ManagedPolicy:
+        """The identity's own managed policy (id ``Policy``; past 6,144 characters
+        synth adds more, see :attr:`managed_policies`). Grants to the construct
+        land in it."""
+        return self._policies.policies[0]
+
+    def _new_policy(
+        self, policy_id: str, document: iam.PolicyDocument | None = None
+    ) -> iam.ManagedPolicy:
         # Attached from the policy's side (ManagedPolicy.Groups/Roles) rather
         # than the role's ManagedPolicyArns.
         policy = iam.ManagedPolicy(
             self,
             policy_id,
             description="Restore image-based backups as EC2 instances (restore-permissions)",
+            document=document,
             groups=[self.group] if self.group is not None else None,
             roles=[self.role] if self.role is not None else None,
         )
         adopt(policy, self)
+        if policy_id == FIRST_POLICY_ID:
+            # The statements that name no bucket or key are in the shared
+            # policy: an update never leaves the identity without them.
+            policy.node.add_dependency(self._shared.policy)
         return policy
 
     def _add_buckets(self, buckets: list[_BucketArns]) -> None:
@@ -646,14 +660,12 @@ class _UnscopedKeyGrants:
 
     def validate(self) -> list[str]:
         # Grants to a construct land in its own policies (not the stack's shared ones).
-        # A policy that holds only the statements placed in it is skipped: none of
-        # those is an unconditioned KMS grant (checked here, in Python), and counting
-        # its statements is cheaper than rendering it.
+        # Their documents are resolved as they are (PolicyDocument is resolvable):
+        # one jsii round trip for every policy of the stack, not one per policy.
         owned = [
             (index, policy)
             for index, restore in enumerate(self._restores)
-            for policy in restore._policies.policies
-            if not _only_placed(restore._policies, policy)
+            for policy in restore._policies.created
         ]
         if not owned:
             return []
@@ -666,7 +678,7 @@ class _UnscopedKeyGrants:
         resolved = self._stack.resolve(
             {
                 "documents": {
-                    str(n): self._restores[index]._policies.document_of(policy).to_json()
+                    str(n): self._restores[index]._policies.document_of(policy)
                     for n, (index, policy) in enumerate(owned)
                 },
                 "keys": {str(n): arn for n, (_, arn) in enumerate(scoped_arns)},
@@ -702,24 +714,6 @@ class _UnscopedKeyGrants:
                     "instead of key.grant_*(restore).",
                 )
         return []
-
-
-def _only_placed(policies: PolicySet, policy: iam.ManagedPolicy) -> bool:
-    """Whether ``policy`` holds exactly the statements its PolicySet placed, none of
-    them one that :class:`_UnscopedKeyGrants` could warn of."""
-    placed = policies.placed.get(id(policy))
-    if placed is None or any(_unconditioned_kms(s) for s in placed):
-        return False
-    return bool(policies.document_of(policy).statement_count == len(placed))
-
-
-def _unconditioned_kms(statement: dict[str, Any]) -> bool:
-    actions = _as_list(statement.get("Action", []))
-    return (
-        statement.get("Effect") == "Allow"
-        and "Condition" not in statement
-        and any(a.lower().startswith("kms:") or a == "*" for a in actions)
-    )
 
 
 def _as_list(value: object) -> list[Any]:

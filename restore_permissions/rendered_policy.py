@@ -38,6 +38,9 @@ from .policy.sizing import ESTIMATE_ROOM, MAX_CHARS_PER_BUCKET, deployed_length
 from .scopes import path_of, stack_of
 from .tokens import ResolvedTokens
 
+#: The id of a PolicySet's first managed policy (stable across updates).
+FIRST_POLICY_ID = "Policy"
+
 
 class DeployedLength:
     """Measures strings as CloudFormation will deploy them, tokens included."""
@@ -76,14 +79,22 @@ class PolicySet:
     cut access (see :meth:`place_statements`). Grants added to the first
     policy count against its room. The cdk-nag acknowledgments of each policy
     follow the wildcards it holds.
+
+    Without ``first``, the first policy is created on demand: by the first read
+    of :attr:`policies` (whoever reads it may add statements to it, so synth adds
+    the statements to it), or else by synth, with its statements, in one
+    ``PolicyDocument.fromJson``, as a stack written by hand creates it: four
+    jsii round trips fewer per policy. ``anchor`` (any construct of the owner's)
+    then carries the synth-time aspect.
     """
 
     def __init__(
         self,
         owner: Construct,
-        first: iam.ManagedPolicy,
+        first: iam.ManagedPolicy | None,
         *,
-        new_policy: Callable[[str], iam.ManagedPolicy],
+        new_policy: Callable[..., iam.ManagedPolicy],
+        anchor: IConstruct | None = None,
         profile: PolicyProfile,
         max_policies: int,
         shared_policies: int = 0,
@@ -92,7 +103,7 @@ class PolicySet:
         self.owner = owner
         #: The statements ``first`` was created with (see :meth:`plan_at_creation`).
         self._placed_at_creation = placed_at_creation
-        self.policies = [first]
+        self._created: list[iam.ManagedPolicy] = [first] if first is not None else []
         self._new_policy = new_policy
         self._profile = profile
         self.max_policies = max_policies
@@ -103,7 +114,29 @@ class PolicySet:
         self._documents: dict[int, iam.PolicyDocument] = {}
         #: For each policy placed, the statements placed in it (by policy id).
         self.placed: dict[int, list[dict[str, Any]]] = {}
-        _PlaceStatements.register(self)
+        anchor = anchor if anchor is not None else first
+        if anchor is None:
+            raise TypeError("PolicySet needs first or anchor")
+        _PlaceStatements.register(self, anchor)
+
+    @property
+    def policies(self) -> list[iam.ManagedPolicy]:
+        """The managed policies, the first one first (creating it, when it is created on
+        demand and synth has not created it yet)."""
+        if not self._created:
+            self._created.append(self._new_policy(FIRST_POLICY_ID))
+        return self._created
+
+    @property
+    def created(self) -> list[iam.ManagedPolicy]:
+        """The managed policies created so far (none before synth, when the first is
+        created on demand and nobody has read :attr:`policies`)."""
+        return self._created
+
+    @property
+    def count(self) -> int:
+        """How many managed policies there are, or will be before the split at synth."""
+        return max(1, len(self._created))
 
     def set_statements(
         self,
@@ -213,7 +246,7 @@ class PolicySet:
         }
         if self._placed_at_creation is not None:
             self._check_placed_at_creation(stack)
-            self._acknowledge(self.policies[0], self._placed_at_creation, reasons)
+            self._acknowledge(self._created[0], self._placed_at_creation, reasons)
             return
         length = DeployedLength(stack)
         statements = [
@@ -225,10 +258,11 @@ class PolicySet:
                 for_vm_import_role=rendering.for_vm_import_role,
             )
         ]
-        # Statements granted through grant_principal already sit in the first policy.
+        # Statements granted through grant_principal already sit in the first
+        # policy; a first policy that nobody has read holds none.
         reserved = 0
-        first = self.document_of(self.policies[0])
-        if not first.is_empty:
+        created_here = not self._created
+        if not created_here and not (first := self.document_of(self._created[0])).is_empty:
             granted = stack.resolve(first.to_json())
             reserved = sum(
                 len(json.dumps(s, separators=(",", ":"))) + 1 for s in granted["Statement"]
@@ -248,17 +282,24 @@ class PolicySet:
         # depends on the extras, so that statements moving into an extra are in
         # it before the first policy's update removes them. At no point of an
         # update does the identity lack a statement both templates grant.
+        if created_here:
+            created = iam.PolicyDocument.from_json(
+                {"Version": "2012-10-17", "Statement": documents[0]}
+            )
+            self._created.append(self._new_policy(FIRST_POLICY_ID, created))
+            self._documents[id(self._created[0])] = created
         for number, document in enumerate(documents[1:], 2):
             digest = hashlib.sha256(
                 json.dumps(stack.resolve(document), sort_keys=True).encode()
             ).hexdigest()[:8]
             extra = self._new_policy(f"Policy{number}v{digest}")
-            self.policies.append(extra)
-            self.policies[0].node.add_dependency(extra)
-        for policy, document in zip(self.policies, documents, strict=False):
-            policy.add_statements(
-                *(iam.PolicyStatement.from_json(statement) for statement in document)
-            )
+            self._created.append(extra)
+            self._created[0].node.add_dependency(extra)
+        for index, (policy, document) in enumerate(zip(self._created, documents, strict=False)):
+            if index or not created_here:
+                policy.add_statements(
+                    *(iam.PolicyStatement.from_json(statement) for statement in document)
+                )
             self._acknowledge(policy, document, reasons)
 
     def _check_placed_at_creation(self, stack: Stack) -> None:
@@ -266,7 +307,7 @@ class PolicySet:
         (see :meth:`plan_at_creation`) push it past IAM's limit: it cannot split."""
         placed = self._placed_at_creation
         assert placed is not None
-        first = self.document_of(self.policies[0])
+        first = self.document_of(self._created[0])
         if first.statement_count == len(placed):
             return
         # Measured as place_statements measures grants in a policy it fills.
@@ -277,7 +318,7 @@ class PolicySet:
         length.prefetch(placed)
         if len(plan_documents(placed, length=length, reserved=reserved)) > 1:
             Annotations.of(self.owner).add_error(
-                f"{len(added)} statements added to {path_of(self.policies[0])} leave no room for "
+                f"{len(added)} statements added to {path_of(self._created[0])} leave no room for "
                 f"its own in one managed policy ({MANAGED_POLICY_LIMIT:,} characters): add them "
                 "to a policy of your own instead"
             )
@@ -321,9 +362,10 @@ def _mutating_priority() -> int:
 class _PlaceStatements:
     """Places the statements of every PolicySet of a stack, at synth.
 
-    One aspect per stack, on the first policy of the stack's first PolicySet
-    (CDK calls an aspect for every node below its scope, and a policy has one
-    child), rather than one per policy: each aspect is jsii round trips, at
+    One aspect per stack, on the anchor of the stack's first PolicySet (its
+    first policy, or the group or role of a RestorePermissions: CDK calls an
+    aspect for every node below its scope, and these have one or two
+    children), rather than one per policy: each aspect is jsii round trips, at
     construction and at synth. It adds statements and policies, so it is a
     mutating aspect, as aws-iam's own policy splitting is. A PolicySet created
     after the stack's aspect ran (by another aspect) gets an aspect of its own.
@@ -332,13 +374,13 @@ class _PlaceStatements:
     _OF: ClassVar[weakref.WeakKeyDictionary[Stack, _PlaceStatements]] = weakref.WeakKeyDictionary()
 
     @classmethod
-    def register(cls, policy_set: PolicySet) -> None:
+    def register(cls, policy_set: PolicySet, anchor: IConstruct) -> None:
         stack = stack_of(policy_set.owner)
         placer = cls._OF.get(stack)
         if placer is None or placer.visited:
-            placer = cls(policy_set.policies[0])
+            placer = cls(anchor)
             cls._OF[stack] = placer
-            Aspects.of(policy_set.policies[0]).add(placer, priority=_mutating_priority())
+            Aspects.of(anchor).add(placer, priority=_mutating_priority())
         placer.policy_sets.append(policy_set)
 
     def __init__(self, anchor: IConstruct) -> None:

@@ -102,8 +102,10 @@ class WiringChange:
             return judge()
 
 
-def _unattached_own_policy(self: RestorePermissions, policy_id: str) -> iam.ManagedPolicy:
-    return iam.ManagedPolicy(self, policy_id)
+def _unattached_own_policy(
+    self: RestorePermissions, policy_id: str, document: iam.PolicyDocument | None = None
+) -> iam.ManagedPolicy:
+    return iam.ManagedPolicy(self, policy_id, document=document)
 
 
 def _unattached_role_policy(self: VmImportServiceRole, policy_id: str) -> iam.ManagedPolicy:
