@@ -23,7 +23,7 @@ from aws_cdk import (
 )
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from constructs import Construct, IConstruct, IValidation
+from constructs import Construct, IConstruct
 
 if TYPE_CHECKING:  # only in annotations: importing them costs synth time
     from aws_cdk import aws_s3 as s3
@@ -52,8 +52,9 @@ from .policy import (
 )
 from .policy.workflows import unsupported_workflows
 from .rendered_policy import FIRST_POLICY_ID, PolicySet
-from .scopes import adopt, find_child, path_of, root_stack, stack_of
+from .scopes import adopt, find_child, node_of, path_of, root_stack, stack_of
 from .shared_policy import SharedRestorePolicy
+from .stack_checks import StackChecks
 from .template_limits import (
     ResourceBudget,
     add_resource_limit,
@@ -465,7 +466,7 @@ class RestorePermissions(Construct):
         if policy_id == FIRST_POLICY_ID:
             # The statements that name no bucket or key are in the shared
             # policy: an update never leaves the identity without them.
-            policy.node.add_dependency(self._shared.policy)
+            node_of(policy).add_dependency(self._shared.policy)
         return policy
 
     def _add_buckets(self, buckets: list[_BucketArns]) -> None:
@@ -626,7 +627,6 @@ class RestorePermissions(Construct):
 UNSCOPED_KEY_GRANT_WARNING = "restore-permissions:unscoped-key-grant"
 
 
-@jsii.implements(IValidation)
 class _UnscopedKeyGrants:
     """Warns at synth when a grant puts an unconditioned KMS statement beside the scoped ones.
 
@@ -648,7 +648,7 @@ class _UnscopedKeyGrants:
     def of(cls, stack: Stack) -> _UnscopedKeyGrants:
         if stack not in cls._OF:
             cls._OF[stack] = cls(stack)
-            stack.node.add_validation(cls._OF[stack])
+            StackChecks.add(stack, cls._OF[stack].validate)
         return cls._OF[stack]
 
     def __init__(self, stack: Stack) -> None:
@@ -756,25 +756,24 @@ def _reserve_outputs(stack: Stack, path: str, count: int, *, vm_import_output: b
     budget.vm_import_output = budget.vm_import_output or vm_import_output
 
 
-class _OutputBudget(Construct):
-    """The outputs that the RestorePermissions of one stack have reserved: a child of the stack."""
+class _OutputBudget:
+    """The outputs that the RestorePermissions of one stack have reserved."""
 
-    ID = "RestorePermissionsOutputBudget"
+    _OF: ClassVar[weakref.WeakKeyDictionary[Stack, _OutputBudget]] = weakref.WeakKeyDictionary()
 
     @classmethod
     def of(cls, stack: Stack) -> _OutputBudget:
-        existing = find_child(stack, cls.ID)
-        return existing if isinstance(existing, _OutputBudget) else cls(stack, cls.ID)
+        if stack not in cls._OF:
+            cls._OF[stack] = cls(stack)
+        return cls._OF[stack]
 
-    def __init__(self, stack: Stack, construct_id: str) -> None:
-        super().__init__(stack, construct_id)
+    def __init__(self, stack: Stack) -> None:
         self.reserved = 0
         #: Whether the stack's one VmImportRoleArn output is reserved.
         self.vm_import_output = False
-        stack.node.add_validation(_OutputLimit(stack))
+        StackChecks.add(stack, _OutputLimit(stack).validate)
 
 
-@jsii.implements(IValidation)
 class _OutputLimit:
     """Counts every output of the stack at synth, the application's own included."""
 
@@ -782,7 +781,7 @@ class _OutputLimit:
         self._stack = stack
 
     def validate(self) -> list[str]:
-        count = sum(1 for c in self._stack.node.find_all() if isinstance(c, CfnOutput))
+        count = sum(1 for c in node_of(self._stack).find_all() if isinstance(c, CfnOutput))
         if count <= MAX_STACK_OUTPUTS:
             return []
         return [

@@ -9,6 +9,8 @@ from typing import Any
 #: changes. Kept here rather than in scopes.py, which imports CDK; scopes.path_of
 #: shares it.
 KNOWN_PATHS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+#: Each construct's ``node``, likewise (scopes.node_of shares it).
+KNOWN_NODES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 class RestorePermissionsError(ValueError):
@@ -30,7 +32,9 @@ class RestorePermissionsError(ValueError):
 def construct_path(scope: Any, construct_id: str) -> str:
     """The path a construct will have, before it is created (for errors raised before)."""
     if scope not in KNOWN_PATHS:
-        KNOWN_PATHS[scope] = scope.node.path  # one jsii round trip per scope
+        if scope not in KNOWN_NODES:
+            KNOWN_NODES[scope] = scope.node
+        KNOWN_PATHS[scope] = KNOWN_NODES[scope].path
     path = KNOWN_PATHS[scope]
     return f"{path}/{construct_id}" if path else construct_id
 

@@ -16,11 +16,11 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import ClassVar
 
-import jsii
 from aws_cdk import Acknowledgment, Stack, Validations
-from constructs import IConstruct, IValidation
+from constructs import IConstruct
 
 from .scopes import stack_of
+from .stack_checks import StackChecks
 from .tokens import ResolvedTokens
 
 #: Finding ids of rules that cdk-nag reports on the access-key secret.
@@ -97,7 +97,6 @@ class Flattener:
         return self._tokens.substitute(resource, str)
 
 
-@jsii.implements(IValidation)
 class WildcardAcknowledgments:
     """Acknowledges the justified wildcards of a stack's policies once references are final.
 
@@ -127,7 +126,7 @@ class WildcardAcknowledgments:
             # A policy placed after its stack was validated gets a validation of its own.
             checks = cls(stack)
             cls._OF[stack] = checks
-            policy.node.add_validation(checks)
+            StackChecks.add(stack, checks.validate)
         checks._policies.append((policy, resources, actions))
 
     def __init__(self, stack: Stack) -> None:

@@ -35,7 +35,7 @@ from .policy import (
 )
 from .policy.rendering import shared_subnet_arns
 from .policy.sizing import ESTIMATE_ROOM, MAX_CHARS_PER_BUCKET, deployed_length
-from .scopes import path_of, stack_of
+from .scopes import node_of, path_of, stack_of
 from .tokens import ResolvedTokens
 
 #: The id of a PolicySet's first managed policy (stable across updates).
@@ -294,7 +294,7 @@ class PolicySet:
             ).hexdigest()[:8]
             extra = self._new_policy(f"Policy{number}v{digest}")
             self._created.append(extra)
-            self._created[0].node.add_dependency(extra)
+            node_of(self._created[0]).add_dependency(extra)
         for index, (policy, document) in enumerate(zip(self._created, documents, strict=False)):
             if index or not created_here:
                 policy.add_statements(

@@ -13,9 +13,9 @@ from __future__ import annotations
 import weakref
 
 from aws_cdk import Stack
-from constructs import IConstruct
+from constructs import IConstruct, Node
 
-from .errors import KNOWN_PATHS
+from .errors import KNOWN_NODES, KNOWN_PATHS
 
 _STACKS: weakref.WeakKeyDictionary[IConstruct, Stack] = weakref.WeakKeyDictionary()
 _ROOT_STACKS: weakref.WeakKeyDictionary[Stack, Stack] = weakref.WeakKeyDictionary()
@@ -24,6 +24,14 @@ _PATHS = KNOWN_PATHS
 _CHILDREN: weakref.WeakKeyDictionary[IConstruct, dict[str, IConstruct]] = (
     weakref.WeakKeyDictionary()
 )
+_NODES: weakref.WeakKeyDictionary[IConstruct, Node] = KNOWN_NODES
+
+
+def node_of(scope: IConstruct) -> Node:
+    """``scope.node``, asked of CDK once per construct: a construct's node never changes."""
+    if scope not in _NODES:
+        _NODES[scope] = scope.node
+    return _NODES[scope]
 
 
 def stack_of(scope: IConstruct) -> Stack:
@@ -59,7 +67,7 @@ def app_root(scope: IConstruct) -> IConstruct:
     """The root of the construct tree (the App) that ``scope`` is in."""
     stack = stack_of(scope)
     if stack not in _ROOTS:
-        _ROOTS[stack] = stack.node.root
+        _ROOTS[stack] = node_of(stack).root
     return _ROOTS[stack]
 
 
@@ -67,7 +75,7 @@ def find_child(parent: IConstruct, construct_id: str) -> IConstruct | None:
     """``parent.node.try_find_child(construct_id)``; a child once found is kept."""
     known = _CHILDREN.setdefault(parent, {})
     if construct_id not in known:
-        found = parent.node.try_find_child(construct_id)
+        found = node_of(parent).try_find_child(construct_id)
         if found is None:
             return None
         known[construct_id] = found
@@ -77,5 +85,5 @@ def find_child(parent: IConstruct, construct_id: str) -> IConstruct | None:
 def path_of(scope: IConstruct) -> str:
     """``scope.node.path``, asked of CDK once per construct: a path never changes."""
     if scope not in _PATHS:
-        _PATHS[scope] = scope.node.path
+        _PATHS[scope] = node_of(scope).path
     return _PATHS[scope]

@@ -21,7 +21,7 @@ import json
 import pathlib
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import jsii
 from aws_cdk import (
@@ -34,9 +34,10 @@ from aws_cdk import (
     Stack,
     Validations,
 )
-from constructs import Construct, IConstruct, IValidation
+from constructs import IConstruct
 
-from .scopes import app_root, find_child
+from .scopes import app_root, node_of
+from .stack_checks import StackChecks
 
 #: CloudFormation's limit for a template read from S3, in bytes.
 S3_TEMPLATE_LIMIT = 1_000_000
@@ -123,10 +124,8 @@ class TemplateLimits:
         return found
 
 
-class _TemplateLimitsMarker(Construct):
-    """Marks the app whose validation plugins hold TemplateLimits (a child of the app)."""
-
-    ID = "RestorePermissionsTemplateLimits"
+#: The apps whose validation plugins hold TemplateLimits (by the App's Python object).
+_APPS_WITH_LIMITS: weakref.WeakSet[IConstruct] = weakref.WeakSet()
 
 
 #: The context key through which the CDK CLI turns version reporting on
@@ -134,7 +133,6 @@ class _TemplateLimitsMarker(Construct):
 VERSION_REPORTING_CONTEXT = "aws:cdk:version-reporting"
 
 
-@jsii.implements(IValidation)
 class _ResourceLimit:
     """Counts a stack's resources at synth, before CDK writes the template.
 
@@ -147,7 +145,7 @@ class _ResourceLimit:
         self._stack = stack
 
     def validate(self) -> list[str]:
-        resources = [c for c in self._stack.node.find_all() if isinstance(c, CfnResource)]
+        resources = [c for c in node_of(self._stack).find_all() if isinstance(c, CfnResource)]
         if len(resources) <= MAX_RESOURCES:
             return []
         metadata = [r for r in resources if r.cfn_resource_type == "AWS::CDK::Metadata"]
@@ -163,22 +161,19 @@ class _ResourceLimit:
         ]
 
 
-class _ResourceLimitMarker(Construct):
-    """Marks a stack whose resources :class:`_ResourceLimit` counts (a child of the stack)."""
-
-    ID = "RestorePermissionsResourceLimit"
+_STACKS_WITH_LIMIT: weakref.WeakSet[Stack] = weakref.WeakSet()
 
 
 def add_resource_limit(stack: Stack) -> None:
     """Count ``stack``'s resources at synth (once per stack)."""
-    if find_child(stack, _ResourceLimitMarker.ID) is None:
-        _ResourceLimitMarker(stack, _ResourceLimitMarker.ID)
-        stack.node.add_validation(_ResourceLimit(stack))
+    if stack not in _STACKS_WITH_LIMIT:
+        _STACKS_WITH_LIMIT.add(stack)
+        StackChecks.add(stack, _ResourceLimit(stack).validate)
 
 
 def version_reporting(scope: IConstruct) -> bool:
     """Whether CDK will add its ``AWS::CDK::Metadata`` resource to the stacks of ``scope``'s app."""
-    return str(scope.node.try_get_context(VERSION_REPORTING_CONTEXT)).lower() == "true"
+    return str(node_of(scope).try_get_context(VERSION_REPORTING_CONTEXT)).lower() == "true"
 
 
 _VERSION_REPORTING: weakref.WeakKeyDictionary[Stack, bool] = weakref.WeakKeyDictionary()
@@ -197,7 +192,7 @@ def _stack_version_reporting(stack: Stack) -> bool:
 _ESTIMATE_WITHIN = 50
 
 
-class ResourceBudget(Construct):
+class ResourceBudget:
     """The resources a stack holds so far, counted as RestorePermissions are added.
 
     The first count walks the stack once (the application's own resources);
@@ -210,16 +205,16 @@ class ResourceBudget(Construct):
     CfnResources for every option.
     """
 
-    ID = "RestorePermissionsResourceBudget"
+    _OF: ClassVar[weakref.WeakKeyDictionary[Stack, ResourceBudget]] = weakref.WeakKeyDictionary()
 
     @classmethod
     def of(cls, stack: Stack) -> ResourceBudget:
-        existing = find_child(stack, cls.ID)
-        return existing if isinstance(existing, ResourceBudget) else cls(stack, cls.ID)
+        if stack not in cls._OF:
+            cls._OF[stack] = cls(stack)
+        return cls._OF[stack]
 
-    def __init__(self, stack: Stack, construct_id: str) -> None:
-        super().__init__(stack, construct_id)
-        found = stack.node.find_all()
+    def __init__(self, stack: Stack) -> None:
+        found = node_of(stack).find_all()
         self.count = _stack_resources(stack, found)
         # The Python objects counted, each once: those in the walk are counted
         # (a vmimport role that a nested stack's construct put here, say).
@@ -271,9 +266,8 @@ def resource_problem(stack: Stack, total: int, estimate_extra: Callable[[], int]
 def add_template_limits(scope: IConstruct) -> None:
     """Add :class:`TemplateLimits` to the app of ``scope``, once."""
     root = app_root(scope)
-    if find_child(root, _TemplateLimitsMarker.ID) is not None:
+    if root in _APPS_WITH_LIMITS:
         return
-    assert isinstance(root, Construct)
-    _TemplateLimitsMarker(root, _TemplateLimitsMarker.ID)
-    inline = str(root.node.try_get_context(INLINE_CONTEXT)).lower() == "true"
+    _APPS_WITH_LIMITS.add(root)
+    inline = str(node_of(root).try_get_context(INLINE_CONTEXT)).lower() == "true"
     Validations.of(root).add_plugins(TemplateLimits(inline=inline))
