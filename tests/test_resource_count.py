@@ -42,14 +42,25 @@ def resources_in(stack: cdk.Stack) -> int:
     A RestorePermissions whose own policy nobody has read has no ``Policy``
     child yet: synth creates it, with its statements (rendered_policy.PolicySet).
     """
-    nodes = [c for c in stack.node.find_all() if cdk.Stack.of(c) is stack]
-    created = sum(1 for c in nodes if isinstance(c, cdk.CfnResource))
-    deferred = sum(
-        1
-        for c in nodes
-        if isinstance(c, RestorePermissions) and c.node.try_find_child("Policy") is None
-    )
-    return created + deferred
+    every = stack.node.find_all()
+    # A nested stack's subtree is its own template (one walk each, rather than a
+    # Stack.of per node: thousands of jsii round trips per check).
+    nested = [
+        c.node.find_all()
+        for c in every
+        if isinstance(c, cdk.Stack) and c is not stack and c.nested_stack_parent is stack
+    ]
+
+    def count(nodes: list[Any]) -> int:
+        created = sum(1 for c in nodes if isinstance(c, cdk.CfnResource))
+        deferred = sum(
+            1
+            for c in nodes
+            if isinstance(c, RestorePermissions) and c.node.try_find_child("Policy") is None
+        )
+        return created + deferred
+
+    return count(every) - sum(count(subtree) for subtree in nested)
 
 
 def identities(stack: cdk.Stack) -> dict[str, Any]:
