@@ -781,7 +781,7 @@ class _OutputLimit:
         self._stack = stack
 
     def validate(self) -> list[str]:
-        count = sum(1 for c in node_of(self._stack).find_all() if isinstance(c, CfnOutput))
+        count = sum(1 for c in StackChecks.nodes(self._stack) if isinstance(c, CfnOutput))
         if count <= MAX_STACK_OUTPUTS:
             return []
         return [

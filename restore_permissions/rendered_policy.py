@@ -41,6 +41,15 @@ from .tokens import ResolvedTokens
 #: The id of a PolicySet's first managed policy (stable across updates).
 FIRST_POLICY_ID = "Policy"
 
+#: The owners of PolicySets whose first policy synth has yet to create.
+_WAITING: weakref.WeakSet[IConstruct] = weakref.WeakSet()
+
+
+def policies_to_create(constructs: list[IConstruct]) -> int:
+    """How many of ``constructs`` own a PolicySet whose first policy is not created yet:
+    the CfnResources that a walk of the tree does not see yet."""
+    return sum(1 for c in constructs if c in _WAITING)
+
 
 class DeployedLength:
     """Measures strings as CloudFormation will deploy them, tokens included."""
@@ -99,6 +108,7 @@ class PolicySet:
         max_policies: int,
         shared_policies: int = 0,
         placed_at_creation: list[dict[str, Any]] | None = None,
+        first_document: iam.PolicyDocument | None = None,
     ) -> None:
         self.owner = owner
         #: The statements ``first`` was created with (see :meth:`plan_at_creation`).
@@ -112,8 +122,13 @@ class PolicySet:
         self._rendering: _Rendering | None = None
         self._finalized = False
         self._documents: dict[int, iam.PolicyDocument] = {}
+        if first is not None and first_document is not None:
+            # The document ``first`` was created with is the one it holds.
+            self._documents[id(first)] = first_document
         #: For each policy placed, the statements placed in it (by policy id).
         self.placed: dict[int, list[dict[str, Any]]] = {}
+        if first is None:
+            _WAITING.add(owner)
         anchor = anchor if anchor is not None else first
         if anchor is None:
             raise TypeError("PolicySet needs first or anchor")
@@ -125,6 +140,7 @@ class PolicySet:
         demand and synth has not created it yet)."""
         if not self._created:
             self._created.append(self._new_policy(FIRST_POLICY_ID))
+            _WAITING.discard(self.owner)
         return self._created
 
     @property
@@ -287,6 +303,7 @@ class PolicySet:
                 {"Version": "2012-10-17", "Statement": documents[0]}
             )
             self._created.append(self._new_policy(FIRST_POLICY_ID, created))
+            _WAITING.discard(self.owner)
             self._documents[id(self._created[0])] = created
         for number, document in enumerate(documents[1:], 2):
             digest = hashlib.sha256(
@@ -378,18 +395,19 @@ class _PlaceStatements:
         stack = stack_of(policy_set.owner)
         placer = cls._OF.get(stack)
         if placer is None or placer.visited:
-            placer = cls(anchor)
+            placer = cls()
             cls._OF[stack] = placer
             Aspects.of(anchor).add(placer, priority=_mutating_priority())
         placer.policy_sets.append(policy_set)
 
-    def __init__(self, anchor: IConstruct) -> None:
-        self._anchor = anchor
+    def __init__(self) -> None:
         self.policy_sets: list[PolicySet] = []
         self.visited = False
 
     def visit(self, node: IConstruct) -> None:
-        if node is self._anchor:
+        # The anchor is visited first, before its children. (Not ``node is
+        # anchor``: an imported role's Python object is a proxy made anew.)
+        if not self.visited:
             self.visited = True
             for policy_set in self.policy_sets:
                 policy_set.place_statements()

@@ -69,7 +69,8 @@ class SharedRestorePolicy(Construct):
         # The statements name no bucket, so they are known now: the policy is
         # created with them, unless they need more than one policy.
         statements = PolicySet.plan_at_creation(stack_of(self), specs, targets, options)
-        self.policy = self._new_policy("Policy", statements)
+        document = None if statements is None else _document(statements)
+        self.policy = self._new_policy("Policy", document=document)
         self.policies = PolicySet(
             self,
             self.policy,
@@ -77,6 +78,7 @@ class SharedRestorePolicy(Construct):
             profile=options.profile,
             max_policies=_MAX_POLICIES,
             placed_at_creation=statements,
+            first_document=document,
         )
         self.policies.set_statements(specs, targets, options)
 
@@ -91,14 +93,12 @@ class SharedRestorePolicy(Construct):
             _attach(policy, principal)
 
     def _new_policy(
-        self, policy_id: str, statements: list[dict[str, Any]] | None = None
+        self, policy_id: str, document: iam.PolicyDocument | None = None
     ) -> iam.ManagedPolicy:
         policy = iam.ManagedPolicy(
             self,
             policy_id,
-            document=None
-            if statements is None
-            else iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": statements}),
+            document=document,
             description="Restore image-based backups as EC2 instances: the statements every "
             "restore identity of this stack with these options shares (restore-permissions)",
         )
@@ -114,3 +114,7 @@ def _attach(policy: iam.ManagedPolicy, principal: iam.Group | iam.Role) -> None:
         policy.attach_to_group(principal)
     else:
         policy.attach_to_role(principal)
+
+
+def _document(statements: list[dict[str, Any]]) -> iam.PolicyDocument:
+    return iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": statements})

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import jsii
 from aws_cdk import Stack
-from constructs import IValidation
+from constructs import IConstruct, IValidation
 
 from .scopes import node_of
 
@@ -38,9 +38,26 @@ class StackChecks:
             node_of(stack).add_validation(checks)
         checks._checks.append(check)
 
+    @classmethod
+    def nodes(cls, stack: Stack) -> list[IConstruct]:
+        """``stack.node.find_all()``, walked once per validation for all of its checks
+        (validations run after the aspects: the tree no longer changes)."""
+        checks = cls._OF.get(stack)
+        if checks is None or checks._nodes is None:
+            return node_of(stack).find_all()
+        if not checks._nodes:
+            checks._nodes.extend(node_of(stack).find_all())
+        return checks._nodes
+
     def __init__(self) -> None:
         self._checks: list[Check] = []
+        #: The walk shared by the checks while they run; None otherwise.
+        self._nodes: list[IConstruct] | None = None
 
     def validate(self) -> list[str]:
-        # A check added while these run (a policy placed late) runs at the next synth.
-        return [error for check in list(self._checks) for error in check()]
+        self._nodes = []
+        try:
+            # A check added while these run (a policy placed late) runs at the next synth.
+            return [error for check in list(self._checks) for error in check()]
+        finally:
+            self._nodes = None

@@ -36,6 +36,7 @@ from aws_cdk import (
 )
 from constructs import IConstruct
 
+from .rendered_policy import policies_to_create
 from .scopes import app_root, node_of
 from .stack_checks import StackChecks
 
@@ -145,7 +146,7 @@ class _ResourceLimit:
         self._stack = stack
 
     def validate(self) -> list[str]:
-        resources = [c for c in node_of(self._stack).find_all() if isinstance(c, CfnResource)]
+        resources = [c for c in StackChecks.nodes(self._stack) if isinstance(c, CfnResource)]
         if len(resources) <= MAX_RESOURCES:
             return []
         metadata = [r for r in resources if r.cfn_resource_type == "AWS::CDK::Metadata"]
@@ -240,7 +241,8 @@ def _stack_resources(stack: Stack, found: list[IConstruct]) -> int:
 
 
 def _resources(constructs: list[IConstruct]) -> int:
-    return sum(1 for c in constructs if isinstance(c, CfnResource))
+    # With the first policies that synth will create (rendered_policy.PolicySet).
+    return sum(1 for c in constructs if isinstance(c, CfnResource)) + policies_to_create(constructs)
 
 
 def resource_problem(stack: Stack, total: int, estimate_extra: Callable[[], int]) -> str | None:

@@ -149,11 +149,13 @@ class VmImportServiceRole(Construct):
             self.role: iam.IRole = role
         else:
             self.role = iam.Role.from_role_name(self, "Role", VM_IMPORT_ROLE_NAME)
-        self.policy = self._new_policy("Policy")
+        # The first policy is created by synth, with every bucket's statements
+        # (see PolicySet), unless something reads it first (``policy``).
         self.policies = PolicySet(
             self,
-            self.policy,
+            None,
             new_policy=self._new_policy,
+            anchor=self.role,
             profile=PolicyProfile.LEAST_PRIVILEGE,
             max_policies=max_managed_policies,
         )
@@ -174,12 +176,21 @@ class VmImportServiceRole(Construct):
     def created_resources(self) -> int:
         """The CloudFormation resources this construct holds: the role when it creates
         it, and its managed policies."""
-        return (self.mode is VmImportMode.CREATE) + len(self.policies.policies)
+        return (self.mode is VmImportMode.CREATE) + self.policies.count
 
-    def _new_policy(self, policy_id: str) -> iam.ManagedPolicy:
+    @property
+    def policy(self) -> iam.ManagedPolicy:
+        """The role's first managed policy (id ``Policy``; past 6,144 characters synth
+        adds more, see ``policies``)."""
+        return self.policies.policies[0]
+
+    def _new_policy(
+        self, policy_id: str, document: iam.PolicyDocument | None = None
+    ) -> iam.ManagedPolicy:
         policy = iam.ManagedPolicy(
             self,
             policy_id,
+            document=document,
             roles=[self.role],
             description="Lets VM Import/Export read the backup buckets (restore-permissions)",
         )
@@ -343,11 +354,11 @@ class _RolePolicyQuota:
         # One report per account: from the first holder, in tree order.
         if not same or same[0] is not self._owner:
             return []
-        total = sum(len(c.policies.policies) for c in same)
+        total = sum(c.policies.count for c in same)
         quota = max(c.policies.max_policies for c in same)
         if total <= quota:
             return []
-        holders = ", ".join(f"{c.node.path} ({len(c.policies.policies)})" for c in same)
+        holders = ", ".join(f"{c.node.path} ({c.policies.count})" for c in same)
         return [
             f"the {VM_IMPORT_ROLE_NAME!r} role of account {account} would hold {total} managed "
             f"policies from this app, more than its quota of {quota} (IAM allows 10 per role by "

@@ -31,6 +31,7 @@ from restore_permissions import (
     VmImportMode,
 )
 from restore_permissions.template_limits import ResourceBudget
+from restore_permissions.vm_import import VmImportServiceRole
 
 from .conftest import KMS_KEY_ARN, new_app, profile_of
 from .test_options import every_combination
@@ -39,8 +40,9 @@ from .test_options import every_combination
 def resources_in(stack: cdk.Stack) -> int:
     """The stack's CfnResources, as its template will hold them (not a nested stack's).
 
-    A RestorePermissions whose own policy nobody has read has no ``Policy``
-    child yet: synth creates it, with its statements (rendered_policy.PolicySet).
+    A RestorePermissions or vmimport role whose first policy nobody has read has
+    no ``Policy`` child yet: synth creates it, with its statements
+    (rendered_policy.PolicySet).
     """
     every = stack.node.find_all()
     # A nested stack's subtree is its own template (one walk each, rather than a
@@ -56,7 +58,8 @@ def resources_in(stack: cdk.Stack) -> int:
         deferred = sum(
             1
             for c in nodes
-            if isinstance(c, RestorePermissions) and c.node.try_find_child("Policy") is None
+            if isinstance(c, (RestorePermissions, VmImportServiceRole))
+            and c.node.try_find_child("Policy") is None
         )
         return created + deferred
 

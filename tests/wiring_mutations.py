@@ -108,8 +108,10 @@ def _unattached_own_policy(
     return iam.ManagedPolicy(self, policy_id, document=document)
 
 
-def _unattached_role_policy(self: VmImportServiceRole, policy_id: str) -> iam.ManagedPolicy:
-    return iam.ManagedPolicy(self, policy_id)
+def _unattached_role_policy(
+    self: VmImportServiceRole, policy_id: str, document: iam.PolicyDocument | None = None
+) -> iam.ManagedPolicy:
+    return iam.ManagedPolicy(self, policy_id, document=document)
 
 
 def _one_shared_policy(cls: type[SharedRestorePolicy], scope: Any, options: Any) -> Any:
