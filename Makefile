@@ -70,12 +70,14 @@ lint: install-dev
 # One worker per core (pytest-xdist), each test module in one worker, so that
 # a module-scoped fixture is built once; tests/conftest.py says how a test
 # stays parallel-safe. (Not loadgroup: with pytest 9.2 its xdist_group marks
-# are ignored, pytest-xdist issue 1386.) A plain `pytest` runs serially.
+# are ignored, pytest-xdist issue 1386.) Modules are handed out in collection
+# order (--no-loadscope-reorder), which tests/conftest.py makes longest first.
+# A plain `pytest` runs serially.
 unit: install-dev
 	@# Bytecode for the library, which the tests' subprocesses import again and
 	@# again: where PYTHONDONTWRITEBYTECODE is set, each would compile it anew.
 	$(BIN)/python -m compileall -q restore_permissions app.py
-	$(BIN)/pytest -n auto --dist loadfile
+	$(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder
 
 test: lint unit
 

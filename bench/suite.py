@@ -9,9 +9,9 @@ its package-lock.json is the same (else `npm ci`). Each side first runs mypy
 once, untimed, as `make test` runs `make lint` before the tests (mypy's cache
 is what the typing tests read), and compiles the library's bytecode where that
 commit's `make unit` does. Then the rounds alternate, baseline first, so
-that load on the machine affects both alike; each runs what that commit's
-`make unit` ran: ``pytest -n auto --dist loadfile`` (xdist), or plain
-``pytest`` for a commit whose Makefile runs it serially.
+that load on the machine affects both alike; each runs the pytest line of
+that commit's `make unit` (``pytest -n auto --dist loadfile ...`` with xdist,
+plain ``pytest`` for a commit whose Makefile runs it serially).
 
 The report gives, per round, each side's wall time, the CPU time of pytest
 and everything it started (user and system), the test count, and the ratio
@@ -92,11 +92,11 @@ def _unit_recipe(checkout: pathlib.Path) -> str:
 
 
 def _pytest_argv(checkout: pathlib.Path) -> list[str]:
-    """What the commit's `make unit` runs."""
+    """What the commit's `make unit` runs: its pytest line's arguments, quieter."""
     pytest = str(checkout / ".venv" / "bin" / "pytest")
-    if "-n auto" in _unit_recipe(checkout):
-        return [pytest, "-n", "auto", "--dist", "loadfile", "-q", "-p", "no:cacheprovider"]
-    return [pytest, "-q", "-p", "no:cacheprovider"]
+    (line,) = [line for line in _unit_recipe(checkout).splitlines() if "$(BIN)/pytest" in line]
+    arguments = line.split("$(BIN)/pytest", 1)[1].split()
+    return [pytest, *arguments, "-q", "-p", "no:cacheprovider"]
 
 
 def _prepare_baseline(ref: str, where: pathlib.Path) -> pathlib.Path:

@@ -4,8 +4,8 @@ Every app is built with cdk.json's context (feature flags, path metadata), so
 the templates under test are the ones ``cdk synth`` writes; a test in
 test_example_app.py checks that against the real CLI.
 
-``make unit`` runs the suite in parallel: ``pytest -n auto --dist loadfile``
-(pytest-xdist), one worker process per core, each with its own jsii kernel.
+``make unit`` runs the suite in parallel: ``pytest -n auto --dist loadfile
+--no-loadscope-reorder`` (pytest-xdist), one worker process per core, each with its own jsii kernel.
 The tests of one module run in one worker, in order, so a module-scoped
 fixture is built once; tests of different modules run at the same time. So
 that a new test stays correct there:
@@ -286,24 +286,28 @@ def actions_of(document: Mapping[str, Any]) -> set[str]:
 
 
 #: The modules that take longest (``pytest --durations=0``, summed per module),
-#: longest first. pytest-xdist hands out modules in collection order, so these
-#: start first and the modules still running at the end are short ones: a long
-#: module collected last kept one worker busy while the other idled.
+#: longest first. With ``--no-loadscope-reorder`` (the Makefile's ``make unit``)
+#: pytest-xdist hands out modules in collection order, so these start first and
+#: the modules still running at the end are short ones. (Without it, xdist
+#: orders modules by their number of tests, and the long subprocess-bound
+#: modules, which have few tests, ran last, keeping one worker busy at the end.)
 LONGEST_MODULES = (
-    "test_moto",
     "test_consumer_app",
     "test_consumer_sizing",
+    "test_moto",
     "test_app_context",
-    "test_vm_import",
-    "test_cli",
-    "test_example_app",
-    "test_deploy_local",
     "test_mutate",
+    "test_deploy_local",
     "test_snapshots",
-    "test_nag",
+    "test_vm_import",
     "test_bench_twins",
+    "test_nag",
+    "test_check",
+    "test_cli_pipes",
     "test_resource_count",
-    "test_scale",
+    "test_example_app",
+    "test_key_grants_composition",
+    "test_workflows",
 )
 
 
