@@ -41,14 +41,19 @@ from .tokens import ResolvedTokens
 #: The id of a PolicySet's first managed policy (stable across updates).
 FIRST_POLICY_ID = "Policy"
 
-#: The owners of PolicySets whose first policy synth has yet to create.
-_WAITING: weakref.WeakSet[IConstruct] = weakref.WeakSet()
+#: The PolicySet of each owner whose first policy is created on demand.
+_ON_DEMAND: weakref.WeakKeyDictionary[IConstruct, PolicySet] = weakref.WeakKeyDictionary()
 
 
 def policies_to_create(constructs: list[IConstruct]) -> int:
     """How many of ``constructs`` own a PolicySet whose first policy is not created yet:
     the CfnResources that a walk of the tree does not see yet."""
-    return sum(1 for c in constructs if c in _WAITING)
+    return sum(1 for c in constructs if (s := _ON_DEMAND.get(c)) is not None and not s.created)
+
+
+def policy_document(statements: list[dict[str, Any]]) -> iam.PolicyDocument:
+    """A policy document of rendered ``statements``, in one jsii round trip."""
+    return iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": statements})
 
 
 class DeployedLength:
@@ -128,7 +133,7 @@ class PolicySet:
         #: For each policy placed, the statements placed in it (by policy id).
         self.placed: dict[int, list[dict[str, Any]]] = {}
         if first is None:
-            _WAITING.add(owner)
+            _ON_DEMAND[owner] = self
         anchor = anchor if anchor is not None else first
         if anchor is None:
             raise TypeError("PolicySet needs first or anchor")
@@ -139,9 +144,15 @@ class PolicySet:
         """The managed policies, the first one first (creating it, when it is created on
         demand and synth has not created it yet)."""
         if not self._created:
-            self._created.append(self._new_policy(FIRST_POLICY_ID))
-            _WAITING.discard(self.owner)
+            self._create_first(None)
         return self._created
+
+    def _create_first(self, document: iam.PolicyDocument | None) -> None:
+        """Create the first policy (on demand), empty or with ``document``."""
+        first = self._new_policy(FIRST_POLICY_ID, document)
+        self._created.append(first)
+        if document is not None:
+            self._documents[id(first)] = document
 
     @property
     def created(self) -> list[iam.ManagedPolicy]:
@@ -299,12 +310,7 @@ class PolicySet:
         # it before the first policy's update removes them. At no point of an
         # update does the identity lack a statement both templates grant.
         if created_here:
-            created = iam.PolicyDocument.from_json(
-                {"Version": "2012-10-17", "Statement": documents[0]}
-            )
-            self._created.append(self._new_policy(FIRST_POLICY_ID, created))
-            _WAITING.discard(self.owner)
-            self._documents[id(self._created[0])] = created
+            self._create_first(policy_document(documents[0]))
         for number, document in enumerate(documents[1:], 2):
             digest = hashlib.sha256(
                 json.dumps(stack.resolve(document), sort_keys=True).encode()

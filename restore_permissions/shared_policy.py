@@ -10,14 +10,13 @@ or role; each customer's own policy holds only its buckets and keys.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import tokens
 from .policy import PolicyOptions, PolicyTargets, shared_identity_statements
-from .rendered_policy import PolicySet
+from .rendered_policy import PolicySet, policy_document
 from .scopes import adopt, find_child, stack_of
 
 #: IAM's highest quota of managed policies per user, group or role.
@@ -69,7 +68,7 @@ class SharedRestorePolicy(Construct):
         # The statements name no bucket, so they are known now: the policy is
         # created with them, unless they need more than one policy.
         statements = PolicySet.plan_at_creation(stack_of(self), specs, targets, options)
-        document = None if statements is None else _document(statements)
+        document = None if statements is None else policy_document(statements)
         self.policy = self._new_policy("Policy", document=document)
         self.policies = PolicySet(
             self,
@@ -114,7 +113,3 @@ def _attach(policy: iam.ManagedPolicy, principal: iam.Group | iam.Role) -> None:
         policy.attach_to_group(principal)
     else:
         policy.attach_to_role(principal)
-
-
-def _document(statements: list[dict[str, Any]]) -> iam.PolicyDocument:
-    return iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": statements})
